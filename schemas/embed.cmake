@@ -1,0 +1,11 @@
+# Writes the numbered migrations into a C++ include: { version, "sql" } pairs in order.
+set(body "// generated from schemas/*.sql — do not edit\n")
+foreach(f ${FILES})
+  get_filename_component(name ${f} NAME)
+  string(SUBSTRING ${name} 0 4 num)
+  math(EXPR version "${num}")
+  file(READ ${f} sql)
+  string(APPEND body "{${version}, R\"ferrysql(${sql})ferrysql\"},\n")
+endforeach()
+file(WRITE ${OUT}.tmp "${body}")
+execute_process(COMMAND ${CMAKE_COMMAND} -E copy_if_different ${OUT}.tmp ${OUT})
