@@ -191,7 +191,7 @@ async def raw_history(channel_id):
         out.extend(page)
         if len(page) < 100:
             return out
-        before = discord.Object(int(page[-1]["id"]))
+        before = int(page[-1]["id"])
 
 
 async def s_history():
@@ -250,14 +250,14 @@ async def s_paging():
     k = n // 2
 
     async def page(**kw):
-        return [int(m["id"]) for m in await A.http.logs_from(HIST, kw.pop("limit"), **kw)]
+        return [int(m["id"]) for m in await A.http.logs_from(HIST, kw.pop("limit"), **kw)]  # ids as ints
 
-    got = await page(limit=2, before=discord.Object(ids[k]))
+    got = await page(limit=2, before=ids[k])
     expect(got == [ids[k - 1], ids[k - 2]], f"before={ids[k]} limit=2: {got} != {[ids[k - 1], ids[k - 2]]}")
-    got = await page(limit=2, after=discord.Object(ids[k]))
+    got = await page(limit=2, after=ids[k])
     expect(got == [ids[k + 2], ids[k + 1]],
            f"after={ids[k]} limit=2: {got} != {[ids[k + 2], ids[k + 1]]} (Discord: the next ones, newest first)")
-    got = await page(limit=3, around=discord.Object(ids[k]))
+    got = await page(limit=3, around=ids[k])
     expect(ids[k] in got and len(got) == 3, f"around={ids[k]} limit=3: {got} must hold it and have 3")
     expect(got == sorted(got, reverse=True), f"around page not newest first: {got}")
     i = ids.index(got[-1])
@@ -273,8 +273,16 @@ async def s_paging():
     expect(got == [ids[k - 1], ids[k - 2], ids[k - 3]], f"history(before=…, limit=3) gave {got}")
 
 
-def b_waits(event, check):
-    return B.wait_for(event, check=check, timeout=EVENT_TIMEOUT)
+def b_waits(event, check, hint=""):
+    """Registers B's listener now (before the action that causes the event); await the result afterwards."""
+    aw = B.wait_for(event, check=check, timeout=EVENT_TIMEOUT)
+
+    async def waiter():
+        try:
+            return await aw
+        except asyncio.TimeoutError:
+            raise Check(f"B received no on_{event} within {EVENT_TIMEOUT}s{hint}") from None
+    return waiter()
 
 
 async def s_send():
@@ -303,7 +311,8 @@ async def s_edit():
 
 async def s_react():
     msg = state["msg"]
-    w = b_waits("reaction_add", lambda r, u: r.message.id == msg.id)
+    w = b_waits("reaction_add", lambda r, u: r.message.id == msg.id,
+                " (discord.py needs MESSAGE_REACTION_ADD to carry `member` in a guild, or the user cached)")
     await msg.add_reaction("👍")
     reaction, user = await w
     expect(str(reaction.emoji) == "👍" and user.id == A.user.id, f"reaction_add {reaction.emoji} by {user.id}")
@@ -446,8 +455,8 @@ async def s_resume():
     try:
         cut_at = time.monotonic()
         disconnected = b_waits("disconnect", None)
-        resumed = B.wait_for("resumed", timeout=EVENT_TIMEOUT + 5)
-        w = B.wait_for("message", check=lambda m: m.content == "py: while you were away", timeout=EVENT_TIMEOUT + 5)
+        resumed = b_waits("resumed", None)
+        w = b_waits("message", lambda m: m.content == "py: while you were away")
         transport = B.ws.socket._conn.transport
         transport.abort()  # no close frame: the socket is just gone, as on a network drop
         await disconnected
