@@ -190,6 +190,24 @@ class Store {
   virtual Status GetMapping(const std::string& target, const std::string& key, std::string* value) = 0;
   virtual Status PutMapping(const std::string& target, const std::string& key, const std::string& value) = 0;
 
+  // ---- compat-API lookups (CDN, id floor); not pure so other Store implementations keep compiling ----
+  // An attachment by id, with its message and channel (CDN: /attachments/{channel}/{id}/{name}). NotFound
+  // if unknown.
+  virtual Status FindAttachment(Snowflake attachment_id, Attachment* out, Snowflake* message_id,
+                                Snowflake* channel_id) {
+    return Status::NotFound("attachment lookup not supported by this store");
+  }
+  // A custom emoji seen in reactions, by id (CDN: /emojis/{id}.png). NotFound if unknown.
+  virtual Status FindEmoji(Snowflake emoji_id, Emoji* out) {
+    return Status::NotFound("emoji lookup not supported by this store");
+  }
+  // The highest snowflake of any guild, channel, user, role, message or attachment; 0 for an empty store.
+  // New ids are generated above it.
+  virtual Status MaxSnowflake(Snowflake* out) {
+    *out = 0;
+    return Status::Ok();
+  }
+
   // ---- key/value settings of the store (e.g. snowflake worker id) ---------------------------------
   virtual Status GetMeta(const std::string& key, std::string* value) = 0;
   virtual Status PutMeta(const std::string& key, const std::string& value) = 0;
