@@ -408,6 +408,80 @@ async function sPermissionDenied() {
   }
 }
 
+async function sRestObjects() {
+  const human = EXPECTED[0].author_id;
+  const u = await A.users.fetch(human, { force: true });
+  expect(u.id === human && u.username === EXPECTED[0].author_name, `users.fetch: ${u.id} ${u.username}`);
+  const g = await A.guilds.fetch({ guild: G, force: true });
+  expect(g.name === cfg.guild.name, `guilds.fetch name ${g.name}`);
+  const chs = await g.channels.fetch();
+  expect(chs.has(HIST) && chs.has(WRITE), `guild channels: ${[...chs.keys()]}`);
+  const roles = await g.roles.fetch();
+  expect(roles.has(G), 'roles.fetch lacks @everyone');
+  const author = await g.members.fetch({ user: human, force: true });
+  expect(author.id === human, `members.fetch(author) gave ${author.id}`);
+  const listed = await g.members.list({ limit: 100 });
+  expect(listed.has(A.user.id) && listed.has(human), `members.list lacks A or the author: ${[...listed.keys()]}`);
+  const found = await g.members.search({ query: u.username.slice(0, 3), limit: 10 });
+  expect(found.has(human), `members.search(${u.username.slice(0, 3)}) lacks ${human}: ${[...found.keys()]}`);
+  const mine = await A.guilds.fetch();
+  expect(mine.has(G), `/users/@me/guilds lacks the guild: ${[...mine.keys()]}`);
+  const dm = await A.users.createDM(B.user.id, { force: true });
+  expect(dm.recipientId === B.user.id, `DM recipient ${dm.recipientId}`);
+  try {
+    await A.channels.fetch((BigInt(G) + 12345n).toString(), { force: true });
+    throw new Check('unknown channel fetched');
+  } catch (e) {
+    if (e instanceof Check) throw e;
+    expect(e instanceof DiscordAPIError && e.status === 404 && e.code === 10003, `unknown channel: ${e.status} code ${e.code}, want 404/10003`);
+  }
+}
+
+async function sChannelModify() {
+  const ch = await A.channels.fetch(WRITE);
+  const w = bWaits(Events.ChannelUpdate, (o, n) => n.id === WRITE);
+  const edited = await ch.setTopic('js: a new topic');
+  expect(edited.topic === 'js: a new topic', `edit response topic ${edited.topic}`);
+  const [, after] = await w;
+  expect(after.topic === 'js: a new topic', `B's channel topic ${after.topic}`);
+}
+
+async function sReactionClear() {
+  const ch = await A.channels.fetch(WRITE);
+  const msg = await ch.send('js: react then clear');
+  await msg.react('🚢');
+  const w = bWaits(Events.MessageReactionRemoveAll, (m) => m.id === msg.id);
+  await msg.reactions.removeAll();
+  await w;
+  const fresh = await ch.messages.fetch({ message: msg.id, force: true });
+  expect(fresh.reactions.cache.size === 0, `reactions left after clear: ${fresh.reactions.cache.size}`);
+}
+
+async function sBulkDelete() {
+  const ch = await A.channels.fetch(WRITE);
+  const victims = [];
+  for (let i = 0; i < 3; i++) victims.push(await ch.send(`js: bulk ${i}`));
+  const ids = victims.map((m) => m.id).sort();
+  const w = bWaits(Events.MessageBulkDelete, (coll) => eq([...coll.keys()].sort(), ids));
+  const deleted = await ch.bulkDelete(victims.map((m) => m.id));
+  expect(eq([...deleted.keys()].sort(), ids), `bulkDelete returned ${[...deleted.keys()]}`);
+  const [, channel] = await w;
+  expect(channel.id === WRITE, `bulk delete channel ${channel.id}`);
+  const left = await ch.messages.fetch({ limit: 10, cache: false });
+  expect(!ids.some((id) => left.has(id)), 'bulk-deleted messages still listed');
+}
+
+async function sThreadMembers() {
+  const ch = await A.channels.fetch(WRITE);
+  const t = await ch.threads.create({ name: 'js thread members', type: ChannelType.PublicThread });
+  await t.join();
+  let members = await t.members.fetch({ cache: false });
+  expect(members.has(A.user.id), `thread members after join: ${[...members.keys()]}`);
+  await t.leave();
+  members = await t.members.fetch({ cache: false });
+  expect(!members.has(A.user.id), `thread members after leave: ${[...members.keys()]}`);
+}
+
 async function sResume() {
   const ch = await A.channels.fetch(WRITE);
   const opts = B.ws._ws.options;
@@ -476,6 +550,11 @@ async function main() {
     ['thread without message -> threadCreate', sThreadWithoutMessage],
     ['delete -> messageDelete', sDelete],
     ['multipart upload; attachment url returns the bytes', sUpload],
+    ['REST objects: user, guild, channels, roles, members (get/list/search), my guilds, DM, 404 10003', sRestObjects],
+    ['channel modify -> channelUpdate', sChannelModify],
+    ['reaction clear -> messageReactionRemoveAll', sReactionClear],
+    ['bulk delete -> messageDeleteBulk', sBulkDelete],
+    ['thread join/members/leave', sThreadMembers],
     ['permission denial: DiscordAPIError 50013', sPermissionDenied],
     ['resume after the socket is cut (RESUME, missed event replayed)', sResume],
   ]) {

@@ -453,6 +453,74 @@ async def s_permission_denied():
         expect(e.status == 403 and e.code == 50013, f"403 code {e.code} message {e.text!r}, want 50013")
 
 
+async def s_rest_objects():
+    human = int(EXPECTED[0]["author_id"])
+    u = await A.fetch_user(human)
+    expect(u.id == human and u.name == EXPECTED[0]["author_name"], f"fetch_user: {u.id} {u.name!r}")
+    g = await A.fetch_guild(G)
+    expect(g.name == cfg["guild"]["name"], f"fetch_guild name {g.name!r}")
+    chs = await g.fetch_channels()
+    expect(HIST in [c.id for c in chs] and WRITE in [c.id for c in chs], f"fetch_channels: {[c.id for c in chs]}")
+    roles = await g.fetch_roles()
+    expect(G in [r.id for r in roles], "fetch_roles lacks @everyone")
+    me = await g.fetch_member(A.user.id)
+    expect(me.id == A.user.id, f"fetch_member(self) gave {me.id}")
+    author = await g.fetch_member(human)
+    expect(author.id == human, f"fetch_member(author) gave {author.id}")
+    mine = [x.id async for x in A.fetch_guilds(limit=200)]
+    expect(G in mine, f"/users/@me/guilds lacks the guild: {mine}")
+    dm = await A.create_dm(B.user)
+    expect(dm.recipient is not None and dm.recipient.id == B.user.id, f"DM recipient {dm.recipient}")
+    try:
+        await A.fetch_channel(G + 12345)  # a well-formed snowflake no one has
+        raise Check("unknown channel fetched")
+    except discord.NotFound as e:
+        expect(e.code == 10003, f"unknown channel: 404 code {e.code}, want 10003")
+
+
+async def s_channel_modify():
+    ch = A.get_channel(WRITE)
+    w = b_waits("guild_channel_update", lambda before, after: after.id == WRITE)
+    edited = await ch.edit(topic="py: a new topic")
+    expect(edited is not None and edited.topic == "py: a new topic", f"edit response topic {edited and edited.topic!r}")
+    before, after = await w
+    expect(after.topic == "py: a new topic", f"B's channel topic {after.topic!r}")
+
+
+async def s_reaction_clear():
+    ch = A.get_channel(WRITE)
+    msg = await ch.send("py: react then clear")
+    await msg.add_reaction("🚢")
+    w = b_waits("raw_reaction_clear", lambda p: p.message_id == msg.id)
+    await msg.clear_reactions()
+    await w
+    fresh = await ch.fetch_message(msg.id)
+    expect(fresh.reactions == [], f"reactions left after clear: {fresh.reactions}")
+
+
+async def s_bulk_delete():
+    ch = A.get_channel(WRITE)
+    victims = [await ch.send(f"py: bulk {i}") for i in range(3)]
+    ids = {m.id for m in victims}
+    w = b_waits("raw_bulk_message_delete", lambda p: p.message_ids == ids)
+    await ch.delete_messages(victims)
+    p = await w
+    expect(p.channel_id == WRITE, f"bulk delete channel {p.channel_id}")
+    left = {m.id async for m in ch.history(limit=10)}
+    expect(not (ids & left), f"bulk-deleted messages still listed: {ids & left}")
+
+
+async def s_thread_members():
+    ch = A.get_channel(WRITE)
+    t = await ch.create_thread(name="py thread members", type=discord.ChannelType.public_thread)
+    await t.join()
+    members = await t.fetch_members()
+    expect(A.user.id in [m.id for m in members], f"thread members after join: {[m.id for m in members]}")
+    await t.leave()
+    members = await t.fetch_members()
+    expect(A.user.id not in [m.id for m in members], f"thread members after leave: {[m.id for m in members]}")
+
+
 async def s_resume():
     ch = A.get_channel(WRITE)
     gate = asyncio.Event()
@@ -507,6 +575,11 @@ async def main():
             ("thread without message -> on_thread_create", s_thread_without_message),
             ("delete -> on_raw_message_delete", s_delete),
             ("multipart upload; attachment url returns the bytes", s_upload),
+            ("REST objects: user, guild, channels, roles, members, my guilds, DM, 404 10003", s_rest_objects),
+            ("channel modify -> on_guild_channel_update", s_channel_modify),
+            ("reaction clear -> on_raw_reaction_clear", s_reaction_clear),
+            ("bulk delete -> on_raw_bulk_message_delete", s_bulk_delete),
+            ("thread join/members/leave", s_thread_members),
             ("permission denial: Forbidden 50013", s_permission_denied),
             ("resume after the socket is cut (RESUME, missed event replayed)", s_resume),
             ("zlib-stream negotiated", s_zlib),
