@@ -214,6 +214,9 @@ def build_config(args, tmp, store, ports, tokens, bot_ids):
     write_channel = others[0]["channel"]["id"] if others else history["channel"]["id"]
     deny_channel = others[1]["channel"]["id"] if len(others) > 1 else history["channel"]["id"]
     messages = sorted((message_expectation(m) for m in history["messages"]), key=lambda m: int(m["id"]))
+    # Attachments may live in any exported channel: the CDN check downloads up to 10 of them.
+    with_files = [dict(message_expectation(m), channel_id=d["channel"]["id"])
+                  for d in gdocs for m in d["messages"] if m.get("attachments")][:10]
     fixture_roles = {}
     for d in gdocs:
         for m in d["messages"]:
@@ -239,6 +242,7 @@ def build_config(args, tmp, store, ports, tokens, bot_ids):
         "write_channel": write_channel,
         "deny_channel": deny_channel,
         "messages": messages,
+        "attachment_messages": with_files,
         "upload_bytes_path": os.path.join(tmp, "upload.bin"),
     }
 
