@@ -149,6 +149,9 @@ CREATE TABLE messages (
   tts              INTEGER,
   flags            INTEGER NOT NULL DEFAULT 0,
   content_format   TEXT NOT NULL DEFAULT 'unknown',
+  -- Which collections a source has described (bit set = known, even if empty): 1 attachments, 2 embeds,
+  -- 4 stickers, 8 reactions, 16 user mentions, 32 role mentions. An older source may fill only unknown ones.
+  collections      INTEGER NOT NULL DEFAULT 0,
   deleted          INTEGER NOT NULL DEFAULT 0,
   extra            TEXT NOT NULL DEFAULT '{}',
   source_run       INTEGER NOT NULL DEFAULT 0,

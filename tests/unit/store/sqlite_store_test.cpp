@@ -1,0 +1,292 @@
+#include "store/store.hpp"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "store/timestamp.hpp"
+
+namespace ferry {
+namespace {
+
+class StoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("ferry-store-test-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    path_ = (dir_ / "s.db").string();
+    ASSERT_TRUE(Store::Open(path_, {}, &store_).ok());
+  }
+  void TearDown() override {
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  Message Msg(Snowflake id, const std::string& content) {
+    Message m;
+    m.id = id;
+    m.channel_id = 10;
+    m.author_id = 100;
+    m.content = content;
+    m.timestamp = {1717243200000 + static_cast<std::int64_t>(id), "2024-06-01T12:00:00+00:00"};
+    return m;
+  }
+  std::filesystem::path dir_;
+  std::string path_;
+  std::unique_ptr<Store> store_;
+};
+
+TEST_F(StoreTest, FreshStoreIsAtTheKnownSchemaVersion) {
+  EXPECT_EQ(store_->schema_version(), Store::KnownSchemaVersion());
+  EXPECT_GE(Store::KnownSchemaVersion(), 1);
+}
+
+TEST_F(StoreTest, RefusesAStoreFromANewerFerryNamingBothVersions) {
+  store_.reset();
+  sqlite3* db;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  std::string sql = "PRAGMA user_version=" + std::to_string(Store::KnownSchemaVersion() + 7);
+  ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  Status st = Store::Open(path_, {}, &store_);
+  ASSERT_EQ(st.code(), Status::Code::kVersionMismatch);
+  EXPECT_NE(st.message().find(std::to_string(Store::KnownSchemaVersion() + 7)), std::string::npos);
+  EXPECT_NE(st.message().find(std::to_string(Store::KnownSchemaVersion())), std::string::npos);
+}
+
+TEST_F(StoreTest, RefusesFilesThatAreNotFerryStores) {
+  store_.reset();
+  std::string garbage = (dir_ / "garbage.db").string();
+  std::ofstream(garbage) << "this is not sqlite at all, just some text that is long enough to be a header......";
+  Status st = Store::Open(garbage, {}, &store_);
+  EXPECT_EQ(st.code(), Status::Code::kStoreError);
+  EXPECT_NE(st.message().find("garbage.db"), std::string::npos);
+
+  std::string other = (dir_ / "other.db").string();
+  sqlite3* db;
+  ASSERT_EQ(sqlite3_open(other.c_str(), &db), SQLITE_OK);
+  sqlite3_exec(db, "CREATE TABLE t(x)", nullptr, nullptr, nullptr);
+  sqlite3_close(db);
+  st = Store::Open(other, {}, &store_);
+  EXPECT_EQ(st.code(), Status::Code::kStoreError);
+}
+
+TEST_F(StoreTest, SnowflakesAboveTwoToThe63RoundTrip) {
+  User u;
+  u.id = 18446744073709551615ULL;
+  u.username = "max";
+  ASSERT_TRUE(store_->UpsertUser(u, {}).ok());
+  User back;
+  ASSERT_TRUE(store_->GetUser(u.id, &back).ok());
+  EXPECT_EQ(back.id, u.id);
+  EXPECT_EQ(back.username, "max");
+}
+
+TEST_F(StoreTest, ContentIsStoredByteForByte) {
+  std::string content = "  leading spaces\r\nCRLF\nLF\ttab \xF0\x9F\x91\x8D trailing  \n";
+  ASSERT_TRUE(store_->UpsertMessage(Msg(1, content), {1, 100}).ok());
+  Message back;
+  Status st = store_->GetMessage(10, 1, &back);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(back.content, content);
+}
+
+TEST_F(StoreTest, LaterSourceWinsWhateverTheOrderOfWrites) {
+  for (int order = 0; order < 2; ++order) {
+    Message older = Msg(5 + order, "first version");
+    older.pinned = false;
+    older.reactions = std::vector<Reaction>{{Emoji{0, "👍"}, 1, {100}}};
+    older.extra = {{"only_old", 1}, {"shared", "old"}};
+    Message newer = Msg(5 + order, "edited version");
+    newer.pinned = true;
+    newer.edited = Timestamp{1717243300000, "2024-06-01T12:01:40+00:00"};
+    newer.reactions = std::vector<Reaction>{{Emoji{0, "🎉"}, 2, {100, 101}}};
+    newer.extra = {{"shared", "new"}};
+    if (order == 0) {
+      ASSERT_TRUE(store_->UpsertMessage(older, {1, 1000}).ok());
+      ASSERT_TRUE(store_->UpsertMessage(newer, {2, 2000}).ok());
+    } else {
+      ASSERT_TRUE(store_->UpsertMessage(newer, {2, 2000}).ok());
+      ASSERT_TRUE(store_->UpsertMessage(older, {1, 1000}).ok());
+    }
+    Message back;
+    ASSERT_TRUE(store_->GetMessage(10, 5 + order, &back).ok());
+    EXPECT_EQ(back.content, "edited version") << "order " << order;
+    EXPECT_EQ(back.pinned, true);
+    ASSERT_TRUE(back.edited);
+    EXPECT_EQ(back.edited->ms, 1717243300000);
+    ASSERT_TRUE(back.reactions);
+    ASSERT_EQ(back.reactions->size(), 1u);
+    EXPECT_EQ(back.reactions->front().emoji.name, "🎉");
+    EXPECT_EQ(back.reactions->front().user_ids, (std::vector<Snowflake>{100, 101}));
+    EXPECT_EQ(back.extra["shared"], "new");
+    EXPECT_EQ(back.extra["only_old"], 1);  // nothing an input said is thrown away
+  }
+}
+
+TEST_F(StoreTest, OlderSourceFillsGapsButNeverErases) {
+  Message newer = Msg(7, "text");
+  newer.author_id.reset();  // this source did not know the author
+  ASSERT_TRUE(store_->UpsertMessage(newer, {2, 2000}).ok());
+  Message older = Msg(7, "older text");
+  older.attachments = std::vector<Attachment>{{}};
+  older.attachments->front().id = 77;
+  older.attachments->front().filename = "cat.png";
+  older.attachments->front().sha256 = std::string(64, 'a');
+  ASSERT_TRUE(store_->UpsertMessage(older, {1, 1000}).ok());
+  Message back;
+  ASSERT_TRUE(store_->GetMessage(10, 7, &back).ok());
+  EXPECT_EQ(back.content, "text");
+  EXPECT_EQ(back.author_id, 100u);
+  ASSERT_TRUE(back.attachments);
+  ASSERT_EQ(back.attachments->size(), 1u);
+
+  // A newer export whose media download failed keeps the blob the older one had.
+  Message later = Msg(7, "text");
+  later.attachments = std::vector<Attachment>{{}};
+  later.attachments->front().id = 77;
+  later.attachments->front().filename = "cat.png";
+  later.attachments->front().url = "https://cdn.discordapp.com/attachments/10/77/cat.png";
+  ASSERT_TRUE(store_->UpsertMessage(later, {3, 3000}).ok());
+  ASSERT_TRUE(store_->GetMessage(10, 7, &back).ok());
+  ASSERT_EQ(back.attachments->size(), 1u);
+  EXPECT_EQ(back.attachments->front().sha256, std::string(64, 'a'));
+  EXPECT_EQ(back.attachments->front().url, later.attachments->front().url);
+}
+
+TEST_F(StoreTest, KnownEmptyCollectionsAreNotRefilledByOlderSources) {
+  Message newer = Msg(8, "x");
+  newer.reactions = std::vector<Reaction>{};
+  ASSERT_TRUE(store_->UpsertMessage(newer, {2, 2000}).ok());
+  Message older = Msg(8, "x");
+  older.reactions = std::vector<Reaction>{{Emoji{0, "👍"}, 1, {100}}};
+  ASSERT_TRUE(store_->UpsertMessage(older, {1, 1000}).ok());
+  Message back;
+  ASSERT_TRUE(store_->GetMessage(10, 8, &back).ok());
+  ASSERT_TRUE(back.reactions);
+  EXPECT_TRUE(back.reactions->empty());
+}
+
+TEST_F(StoreTest, PagingIsNewestFirstLikeDiscord) {
+  for (Snowflake id = 1; id <= 20; ++id) ASSERT_TRUE(store_->UpsertMessage(Msg(id, "m" + std::to_string(id)), {}).ok());
+  auto ids = [&](MessageQuery q) {
+    q.channel_id = 10;
+    std::vector<Message> out;
+    EXPECT_TRUE(store_->ListMessages(q, &out).ok());
+    std::vector<Snowflake> r;
+    for (auto& m : out) r.push_back(m.id);
+    return r;
+  };
+  MessageQuery q;
+  q.limit = 3;
+  EXPECT_EQ(ids(q), (std::vector<Snowflake>{20, 19, 18}));
+  q.before = 10;
+  EXPECT_EQ(ids(q), (std::vector<Snowflake>{9, 8, 7}));
+  q.before.reset();
+  q.after = 10;
+  EXPECT_EQ(ids(q), (std::vector<Snowflake>{13, 12, 11}));
+  q.after.reset();
+  q.around = 10;
+  q.limit = 5;
+  EXPECT_EQ(ids(q), (std::vector<Snowflake>{12, 11, 10, 9, 8}));
+  ASSERT_TRUE(store_->DeleteMessage(10, 20).ok());
+  q = MessageQuery();
+  q.limit = 1;
+  EXPECT_EQ(ids(q), (std::vector<Snowflake>{19}));
+}
+
+TEST_F(StoreTest, SearchFindsWordsAndTreatsOperatorsAsText) {
+  ASSERT_TRUE(store_->UpsertMessage(Msg(1, "the release planning meeting"), {}).ok());
+  ASSERT_TRUE(store_->UpsertMessage(Msg(2, "cats AND dogs (NOT birds)"), {}).ok());
+  std::vector<SearchHit> hits;
+  SearchQuery q;
+  q.text = "planning";
+  ASSERT_TRUE(store_->Search(q, &hits).ok());
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ(hits[0].message.id, 1u);
+  EXPECT_NE(hits[0].snippet.find("[planning]"), std::string::npos);
+  q.text = "(NOT";
+  ASSERT_TRUE(store_->Search(q, &hits).ok());
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ(hits[0].message.id, 2u);
+  q.text = "plan*";
+  ASSERT_TRUE(store_->Search(q, &hits).ok());
+  EXPECT_EQ(hits.size(), 1u);
+  // Edits keep the index in step.
+  Message edited = Msg(1, "nothing here");
+  ASSERT_TRUE(store_->UpsertMessage(edited, {0, NowMs()}).ok());
+  q.text = "planning";
+  ASSERT_TRUE(store_->Search(q, &hits).ok());
+  EXPECT_TRUE(hits.empty());
+}
+
+TEST_F(StoreTest, BlobsAreContentAddressedAndStoredOnce) {
+  std::string f1 = (dir_ / "a.bin").string(), f2 = (dir_ / "b.bin").string();
+  std::ofstream(f1) << "hello";
+  std::ofstream(f2) << "hello";
+  std::string h1, h2;
+  std::int64_t size = 0;
+  ASSERT_TRUE(store_->PutBlobFile(f1, &h1, &size).ok());
+  ASSERT_TRUE(store_->PutBlobFile(f2, &h2, nullptr).ok());
+  EXPECT_EQ(h1, "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824");
+  EXPECT_EQ(h1, h2);
+  EXPECT_EQ(size, 5);
+  EXPECT_FALSE(store_->BlobPath(h1).empty());
+  StoreStats stats;
+  ASSERT_TRUE(store_->Stats(&stats).ok());
+  EXPECT_EQ(stats.blobs, 1);
+  EXPECT_TRUE(store_->PutBlobFile((dir_ / "missing").string(), &h1, nullptr).IsNotFound());
+}
+
+TEST_F(StoreTest, RunsAndRunFilesRecordProvenance) {
+  ImportRun run;
+  run.kind = "dce";
+  run.path = "/x";
+  ASSERT_TRUE(store_->BeginRun(&run).ok());
+  EXPECT_GT(run.id, 0);
+  ASSERT_TRUE(store_->SetRunFile(run.id, "/x/a.json", "abc", "running", {}).ok());
+  std::int64_t found = 0;
+  EXPECT_TRUE(store_->FindDoneFile("abc", &found).IsNotFound());
+  ASSERT_TRUE(store_->SetRunFile(run.id, "/x/a.json", "abc", "done", {{"messages", 3}}).ok());
+  ASSERT_TRUE(store_->FindDoneFile("abc", &found).ok());
+  EXPECT_EQ(found, run.id);
+  run.status = "done";
+  run.counts = {{"messages", 3}};
+  ASSERT_TRUE(store_->FinishRun(run).ok());
+  ImportRun back;
+  ASSERT_TRUE(store_->GetRun(run.id, &back).ok());
+  EXPECT_EQ(back.status, "done");
+  EXPECT_EQ(back.counts["messages"], 3);
+  EXPECT_GT(back.ended_ms, 0);
+}
+
+TEST_F(StoreTest, RollbackLeavesNothingBehind) {
+  ASSERT_TRUE(store_->Begin().ok());
+  ASSERT_TRUE(store_->UpsertMessage(Msg(1, "gone"), {}).ok());
+  ASSERT_TRUE(store_->Rollback().ok());
+  Message m;
+  EXPECT_TRUE(store_->GetMessage(10, 1, &m).IsNotFound());
+}
+
+TEST_F(StoreTest, ReactionsThroughTheApiKeepCountsInStep) {
+  ASSERT_TRUE(store_->UpsertMessage(Msg(1, "x"), {}).ok());
+  Emoji e{0, "👍"};
+  ASSERT_TRUE(store_->AddReaction(1, e, 100).ok());
+  EXPECT_EQ(store_->AddReaction(1, e, 100).code(), Status::Code::kConflict);
+  ASSERT_TRUE(store_->AddReaction(1, e, 101).ok());
+  Message m;
+  ASSERT_TRUE(store_->GetMessage(10, 1, &m).ok());
+  ASSERT_TRUE(m.reactions && m.reactions->size() == 1);
+  EXPECT_EQ(m.reactions->front().count, 2);
+  ASSERT_TRUE(store_->RemoveReaction(1, e.Key(), 100).ok());
+  ASSERT_TRUE(store_->RemoveReaction(1, e.Key(), 101).ok());
+  ASSERT_TRUE(store_->GetMessage(10, 1, &m).ok());
+  EXPECT_TRUE(m.reactions->empty());
+}
+
+}  // namespace
+}  // namespace ferry
