@@ -208,19 +208,20 @@ CREATE TABLE reactions (
   PRIMARY KEY (message_id, emoji_key)
 ) WITHOUT ROWID;
 
+-- rowid tables: the order users and mentions were listed in is kept (rowid order).
 CREATE TABLE reaction_users (
   message_id INTEGER NOT NULL,
   emoji_key  TEXT NOT NULL,
   user_id    INTEGER NOT NULL,
-  PRIMARY KEY (message_id, emoji_key, user_id)
-) WITHOUT ROWID;
+  UNIQUE (message_id, emoji_key, user_id)
+);
 
 CREATE TABLE mentions (
   message_id INTEGER NOT NULL,
   kind       INTEGER NOT NULL,   -- 0 user, 1 role
   target_id  INTEGER NOT NULL,
-  PRIMARY KEY (message_id, kind, target_id)
-) WITHOUT ROWID;
+  UNIQUE (message_id, kind, target_id)
+);
 
 CREATE TABLE thread_members (
   thread_id INTEGER NOT NULL,
