@@ -1,0 +1,663 @@
+#include "importers/dce/dce.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include <simdjson.h>
+
+#include "importers/dce/mapper.hpp"
+#include "importers/dce/reader.hpp"
+#include "importers/dce/sha256.hpp"
+#include "store/timestamp.hpp"
+
+namespace fs = std::filesystem;
+
+namespace ferry::dce {
+namespace {
+
+constexpr std::size_t kMaxWarnings = 200;
+const char* kQuickKeyPrefix = "dce.file:";
+
+struct FileEntry {
+  std::string path;  // as found
+  std::int64_t size = 0;
+  std::int64_t mtime_ns = 0;
+};
+
+std::string Basename(const std::string& p) {
+  auto s = p.find_last_of('/');
+  return s == std::string::npos ? p : p.substr(s + 1);
+}
+
+bool EndsWithJson(const std::string& name) {
+  if (name.size() < 5) return false;
+  std::string ext = name.substr(name.size() - 5);
+  for (auto& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return ext == ".json";
+}
+
+bool StatFile(const std::string& p, FileEntry* e) {
+  struct stat st;
+  if (::stat(p.c_str(), &st) != 0) return false;
+  e->size = st.st_size;
+  e->mtime_ns = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000LL + st.st_mtim.tv_nsec;
+  return true;
+}
+
+// ---- the writer thread -----------------------------------------------------------------------------------
+
+Status WriteBatch(Store& store, Batch& b, std::int64_t* blobs_copied) {
+  FERRY_RETURN_IF_ERROR(store.Begin());
+  auto body = [&]() -> Status {
+    for (auto& bc : b.blobs) {
+      std::string sha;
+      std::int64_t size = 0;
+      Status st = store.PutBlobFile(bc.path, &sha, &size);
+      if (st.IsNotFound()) continue;  // vanished since the mapper hashed it: stays a gap in effect
+      FERRY_RETURN_IF_ERROR(st);
+      ++*blobs_copied;
+    }
+    for (auto& [g, src] : b.guilds) FERRY_RETURN_IF_ERROR(store.UpsertGuild(g, src));
+    for (auto& [c, src] : b.channels) FERRY_RETURN_IF_ERROR(store.UpsertChannel(c, src));
+    for (auto& r : b.roles) FERRY_RETURN_IF_ERROR(store.UpsertRole(r, b.src));
+    for (auto& u : b.users) FERRY_RETURN_IF_ERROR(store.UpsertUser(u, b.src));
+    for (auto& m : b.members) FERRY_RETURN_IF_ERROR(store.UpsertMember(m, b.src));
+    for (auto& m : b.messages) FERRY_RETURN_IF_ERROR(store.UpsertMessage(m, b.src));
+    for (auto& f : b.run_files) FERRY_RETURN_IF_ERROR(store.SetRunFile(b.src.run_id, f.file, f.sha256, f.status, f.detail));
+    for (auto& [k, v] : b.meta) FERRY_RETURN_IF_ERROR(store.PutMeta(k, v));
+    return Status::Ok();
+  };
+  Status st = body();
+  if (!st.ok()) {
+    store.Rollback();
+    return st;
+  }
+  return store.Commit();
+}
+
+// Hands batches from the parsing thread to one writer thread; at most two wait, so memory stays flat.
+class Writer {
+ public:
+  Writer(Store& store, bool threaded) : store_(store), threaded_(threaded) {
+    if (threaded_) thread_ = std::thread([this] { Loop(); });
+  }
+  ~Writer() { Close(); }
+
+  void Push(std::unique_ptr<Batch> b) {
+    if (!threaded_) {
+      if (failed_) return;
+      Status st = WriteBatch(store_, *b, &blobs_copied_);
+      if (!st.ok()) Fail(st);
+      return;
+    }
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [&] { return q_.size() < 2 || failed_; });
+    if (failed_) return;
+    q_.push_back(std::move(b));
+    cv_.notify_all();
+  }
+
+  // Waits until every pushed batch is written.
+  void Close() {
+    if (!threaded_) return;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      closed_ = true;
+      cv_.notify_all();
+    }
+    if (thread_.joinable()) thread_.join();
+  }
+
+  bool failed() const { return failed_; }
+  Status error() const { return error_; }
+  std::int64_t blobs_copied() const { return blobs_copied_; }
+
+ private:
+  void Loop() {
+    for (;;) {
+      std::unique_ptr<Batch> b;
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        cv_.wait(lock, [&] { return !q_.empty() || closed_; });
+        if (q_.empty()) return;
+        b = std::move(q_.front());
+        q_.pop_front();
+        cv_.notify_all();
+      }
+      if (failed_) continue;
+      Status st = WriteBatch(store_, *b, &blobs_copied_);
+      if (!st.ok()) {
+        std::lock_guard<std::mutex> lock(mu_);
+        Fail(st);
+        cv_.notify_all();
+      }
+    }
+  }
+  void Fail(const Status& st) {
+    error_ = st;
+    failed_ = true;
+  }
+
+  Store& store_;
+  bool threaded_;
+  std::thread thread_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::unique_ptr<Batch>> q_;
+  bool closed_ = false;
+  std::atomic<bool> failed_{false};
+  Status error_;
+  std::int64_t blobs_copied_ = 0;
+};
+
+// ---- the import -----------------------------------------------------------------------------------------
+
+class Importer {
+ public:
+  Importer(Store& store, const DceImportOptions& opts, Progress& progress, DceImportResult* res)
+      : store_(store), opts_(opts), progress_(progress), res_(res) {}
+
+  Status Run(const std::vector<std::string>& paths);
+
+ private:
+  void Warn(const std::string& w) {
+    ++res_->warnings_total;
+    if (res_->warnings.size() < kMaxWarnings) res_->warnings.push_back(w);
+    progress_.Note("warning: " + w);
+  }
+  void FailFile(const std::string& file, const std::string& why, bool record) {
+    ++res_->files_failed;
+    res_->failed.emplace_back(file, why);
+    progress_.Note("error: " + why);
+    if (record) store_.SetRunFile(run_.id, file, "", "failed", Json{{"error", why}});
+  }
+  bool Interrupted() const { return opts_.interrupted && opts_.interrupted(); }
+  void Expand(const std::vector<std::string>& paths, std::vector<FileEntry>* files);
+  Status ImportFile(const FileEntry& f, const std::string& known_sha);
+  std::optional<std::int64_t> NewestMessageMs(const std::string& path);
+
+  Store& store_;
+  const DceImportOptions& opts_;
+  Progress& progress_;
+  DceImportResult* res_;
+  ImportRun run_;
+  Mapper mapper_;
+  simdjson::dom::parser parser_;
+  std::int64_t total_bytes_ = 0, done_bytes_ = 0;
+  bool interrupted_ = false;
+  Json formats_ = Json::object();
+  std::vector<std::string> file_hashes_;
+};
+
+void Importer::Expand(const std::vector<std::string>& paths, std::vector<FileEntry>* files) {
+  for (const auto& p : paths) {
+    std::error_code ec;
+    auto st = fs::status(p, ec);
+    if (ec || !fs::exists(st)) {
+      FailFile(p, p + ": no such file or directory", false);
+      continue;
+    }
+    if (fs::is_directory(st)) {
+      std::vector<std::string> found;
+      fs::recursive_directory_iterator it(p, fs::directory_options::skip_permission_denied, ec), end;
+      for (; !ec && it != end; it.increment(ec)) {
+        const auto& ent = *it;
+        std::string name = ent.path().filename().string();
+        std::error_code e2;
+        if (ent.is_directory(e2)) {
+          // DCE media folders (`<file>.json_Files/`) hold Lottie stickers as .json: never exports.
+          if (name.size() > 6 && name.compare(name.size() - 6, 6, "_Files") == 0) it.disable_recursion_pending();
+          continue;
+        }
+        if (ent.is_regular_file(e2) && EndsWithJson(name)) found.push_back(ent.path().string());
+      }
+      if (ec) Warn(p + ": cannot list the whole folder: " + ec.message());
+      std::sort(found.begin(), found.end());
+      for (auto& f : found) {
+        std::string why;
+        if (!LooksLikeDce(f, &why)) {
+          ++res_->files_ignored;
+          res_->ignored.emplace_back(f, why);
+          continue;
+        }
+        FileEntry e;
+        e.path = f;
+        if (StatFile(f, &e)) files->push_back(e);
+      }
+    } else {
+      FileEntry e;
+      e.path = p;
+      if (!StatFile(p, &e)) {
+        FailFile(p, p + ": cannot read the file", false);
+        continue;
+      }
+      files->push_back(e);
+    }
+  }
+}
+
+std::optional<std::int64_t> Importer::NewestMessageMs(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  DceReader reader([fd](char* b, std::size_t n) -> long { return ::read(fd, b, n); }, path);
+  DceHeader h;
+  std::optional<std::int64_t> newest;
+  if (reader.ReadHeader(&h).ok()) {
+    std::string_view v;
+    std::uint64_t off;
+    while (reader.NextMessage(&v, &off) == DceReader::Next::kMessage) {
+      simdjson::dom::element doc;
+      if (parser_.parse(v.data(), v.size(), false).get(doc)) continue;
+      std::string_view ts;
+      if (doc["timestamp"].get(ts)) continue;
+      if (auto ms = ParseTimestampMs(ts))
+        if (!newest || *ms > *newest) newest = *ms;
+    }
+  }
+  ::close(fd);
+  return newest;
+}
+
+Status Importer::ImportFile(const FileEntry& f, const std::string& known_sha) {
+  const std::string& file = f.path;
+  int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    FailFile(file, file + ": cannot open: " + std::strerror(errno), true);
+    return Status::Ok();
+  }
+  struct FdCloser {
+    int fd;
+    ~FdCloser() { ::close(fd); }
+  } closer{fd};
+  Sha256 sha;
+  std::int64_t file_done = 0;
+  DceReader reader(
+      [&](char* b, std::size_t n) -> long {
+        ssize_t r = ::read(fd, b, n);
+        if (r > 0) {
+          sha.Update(b, static_cast<std::size_t>(r));
+          file_done += r;
+        }
+        return r;
+      },
+      file);
+  DceHeader header;
+  Status hs = reader.ReadHeader(&header);
+  if (!hs.ok()) {
+    FailFile(file, hs.message(), true);
+    return Status::Ok();
+  }
+  // Header values are small: parse each on its own.
+  auto header_value = [&](const char* key, simdjson::padded_string* keep, simdjson::dom::parser* p,
+                          simdjson::dom::element* out) -> bool {
+    const std::string* raw = header.Find(key);
+    if (!raw) return false;
+    *keep = simdjson::padded_string(*raw);
+    return !p->parse(*keep).get(*out);
+  };
+  simdjson::dom::parser gp, cp;
+  simdjson::padded_string gs, cs;
+  simdjson::dom::element guild, channel;
+  if (!header_value("guild", &gs, &gp, &guild) || !header_value("channel", &cs, &cp, &channel)) {
+    FailFile(file, file + ": \"guild\"/\"channel\" header is not valid JSON; not a DCE export", true);
+    return Status::Ok();
+  }
+
+  Json detail = Json::object();
+  detail["size"] = f.size;
+  std::int64_t source_ms = 0;
+  const std::string* exported = header.Find("exportedAt");
+  std::optional<std::int64_t> exported_ms;
+  if (exported) {
+    std::string t = DecodeJsonStringToken(*exported);
+    detail["exported_at"] = t;
+    exported_ms = ParseTimestampMs(t);
+  }
+  if (exported_ms) {
+    source_ms = *exported_ms;
+  } else {
+    // Legacy export (before DCE 2.40.1): like DCEF, date it by its newest message.
+    auto newest = NewestMessageMs(file);
+    source_ms = newest.value_or(0);
+    detail["source_time"] = "newest message (no exportedAt)";
+    Warn(file + ": no \"exportedAt\" (DCE before 2.40.1); dated by its newest message " +
+         (newest ? FormatDceTimestamp(*newest) : std::string("(none)")) + " for merging");
+  }
+  if (const std::string* dr = header.Find("dateRange")) detail["date_range"] = Json::parse(*dr, nullptr, false);
+
+  FileContext ctx;
+  ctx.file = file;
+  auto slash = file.find_last_of('/');
+  ctx.dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : file.substr(0, slash));
+  {
+    std::error_code ec;
+    std::string own = file + "_Files";
+    if (fs::is_directory(own, ec)) ctx.media_dirs.push_back(own);
+    // Partitions "<base> [part N].json" share "<base>.json_Files/".
+    auto p = file.rfind(" [part ");
+    if (p != std::string::npos && EndsWithJson(file)) {
+      std::string base = file.substr(0, p) + ".json_Files";
+      if (fs::is_directory(base, ec)) ctx.media_dirs.push_back(base);
+    }
+  }
+  ctx.src = Source{run_.id, source_ms};
+  mapper_.BeginFile(ctx);
+
+  auto batch = std::make_unique<Batch>();
+  batch->src = ctx.src;
+  std::string err;
+  if (!mapper_.MapHeader(guild, channel, batch.get(), &err)) {
+    FailFile(file, err, true);
+    return Status::Ok();
+  }
+  batch->run_files.push_back({file, known_sha, "running", detail});
+
+  Writer writer(store_, opts_.two_threads);
+  std::int64_t index = 0, mapped = 0, skipped = 0;
+  std::string_view view;
+  std::uint64_t offset = 0;
+  std::string label = Basename(file);
+  if (label.size() > 40) label = label.substr(0, 37) + "...";
+  bool stopped_early = false;
+  DceReader::Next how;
+  auto flush_notes = [&]() {
+    for (auto& n : mapper_.TakeNotes()) Warn(n);
+  };
+  for (;;) {
+    how = reader.NextMessage(&view, &offset);
+    if (how != DceReader::Next::kMessage) break;
+    ++index;
+    simdjson::dom::element doc;
+    std::string warning;
+    auto perr = parser_.parse(view.data(), view.size(), false).get(doc);
+    if (perr) {
+      Warn(file + ": message #" + std::to_string(index) + " at byte " + std::to_string(offset) +
+           " is not valid JSON (" + simdjson::error_message(perr) + "); skipped");
+      ++skipped;
+    } else if (!mapper_.MapMessage(doc, offset, index, batch.get(), &warning)) {
+      Warn(warning);
+      ++skipped;
+    } else {
+      ++mapped;
+    }
+    if (static_cast<int>(batch->messages.size()) >= opts_.batch_messages) {
+      batch->bytes_done = static_cast<std::int64_t>(reader.good_offset());
+      writer.Push(std::move(batch));
+      batch = std::make_unique<Batch>();
+      batch->src = ctx.src;
+      flush_notes();
+      progress_.Update(label, done_bytes_ + file_done, total_bytes_, res_->messages + mapped);
+      if (writer.failed()) break;
+      if (Interrupted()) {
+        stopped_early = true;
+        break;
+      }
+    }
+  }
+  flush_notes();
+  res_->messages += mapped;
+  res_->messages_skipped += skipped;
+
+  if (!stopped_early && !writer.failed()) {
+    std::vector<std::pair<std::string, std::string>> trailer;
+    if (how == DceReader::Next::kEnd) {
+      auto t = reader.ReadTrailer(&trailer);
+      if (t == DceReader::Next::kTruncated)
+        Warn(file + ": the document is not closed after the messages array (ends at byte " +
+             std::to_string(reader.error_offset()) + "); all " + std::to_string(mapped) + " messages were imported");
+      else if (t == DceReader::Next::kCorrupt)
+        Warn(file + ": unexpected data at byte " + std::to_string(reader.error_offset()) +
+             " after the messages array; ignored");
+      for (auto& [k, v] : trailer)
+        if (k == "messageCount") {
+          detail["message_count"] = Json::parse(v, nullptr, false);
+          auto mc = detail["message_count"];
+          if (mc.is_number_integer() && mc.get<std::int64_t>() != index)
+            Warn(file + ": messageCount says " + v + " but the file holds " + std::to_string(index) + " messages");
+        }
+    } else if (how == DceReader::Next::kTruncated) {
+      detail["truncated_at"] = reader.good_offset();
+      Warn(file + ": truncated (interrupted export?): it stops at byte " + std::to_string(reader.error_offset()) +
+           " inside message #" + std::to_string(index + 1) + "; the " + std::to_string(mapped) +
+           " complete messages before byte " + std::to_string(reader.good_offset()) + " were imported");
+    } else if (how == DceReader::Next::kCorrupt || how == DceReader::Next::kTooLarge) {
+      detail["corrupt_at"] = reader.error_offset();
+      Warn(file + ": " + (how == DceReader::Next::kTooLarge ? "a message larger than 256 MB" : "invalid JSON") +
+           " at byte " + std::to_string(reader.error_offset()) + " (after message #" + std::to_string(index) +
+           "); stopped there, the " + std::to_string(mapped) + " messages before it were imported");
+    } else if (how == DceReader::Next::kIoError) {
+      writer.Close();
+      FailFile(file, file + ": read error at byte " + std::to_string(reader.error_offset()), true);
+      return Status::Ok();
+    }
+    // Hash the rest of the file too (after a corrupt spot), so the sha256 is of the whole input.
+    char buf[1 << 16];
+    for (;;) {
+      ssize_t r = ::read(fd, buf, sizeof buf);
+      if (r <= 0) break;
+      sha.Update(buf, static_cast<std::size_t>(r));
+      file_done += r;
+    }
+    std::string digest = sha.HexDigest();
+    detail["messages"] = mapped;
+    detail["messages_skipped"] = skipped;
+    detail["content_format"] = mapper_.FileContentFormat();
+    formats_[file] = mapper_.FileContentFormat();
+    batch->run_files.push_back({file, digest, "done", detail});
+    char quick[128];
+    std::snprintf(quick, sizeof quick, "%lld %lld ", static_cast<long long>(f.size),
+                  static_cast<long long>(f.mtime_ns));
+    std::error_code ec;
+    auto abs = fs::absolute(file, ec);
+    batch->meta.emplace_back(kQuickKeyPrefix + (ec ? file : abs.lexically_normal().string()), quick + digest);
+    batch->bytes_done = static_cast<std::int64_t>(reader.good_offset());
+    writer.Push(std::move(batch));
+    file_hashes_.push_back(digest);
+  } else if (stopped_early && !writer.failed()) {
+    // Interrupted between batches: the last full batch was already pushed.
+    interrupted_ = true;
+  }
+  writer.Close();
+  res_->blobs_copied += writer.blobs_copied();
+  done_bytes_ += f.size;
+  progress_.Update(label, done_bytes_, total_bytes_, res_->messages);
+  if (writer.failed()) {
+    FailFile(file, file + ": store write failed: " + writer.error().message(), false);
+    return writer.error();
+  }
+  if (!interrupted_) ++res_->files_imported;
+  return Status::Ok();
+}
+
+Status Importer::Run(const std::vector<std::string>& paths) {
+  auto t0 = std::chrono::steady_clock::now();
+  std::vector<FileEntry> files;
+  Expand(paths, &files);
+  for (auto& f : files) total_bytes_ += f.size;
+  res_->files = static_cast<std::int64_t>(files.size()) + res_->files_failed;
+  res_->bytes = total_bytes_;
+
+  std::string run_path;
+  for (auto& p : paths) run_path += (run_path.empty() ? "" : " ") + p;
+  std::vector<ImportRun> prior;
+  FERRY_RETURN_IF_ERROR(store_.FindRuns("dce", run_path, &prior));
+  bool resumed = false;
+  if (!prior.empty() && (prior.front().status == "running" || prior.front().status == "interrupted")) {
+    run_ = prior.front();
+    resumed = true;
+    progress_.Note("resuming import run " + std::to_string(run_.id) + " of " + run_path);
+  } else {
+    run_ = ImportRun{};
+    run_.kind = "dce";
+    run_.path = run_path;
+    run_.tool_version = FERRY_VERSION;
+    run_.size = total_bytes_;
+    FERRY_RETURN_IF_ERROR(store_.BeginRun(&run_));
+  }
+  res_->run_ids.push_back(run_.id);
+  std::vector<ImportRun> all;
+  FERRY_RETURN_IF_ERROR(store_.ListRuns(&all));
+  // With no earlier run nothing can be skipped, so the hash is computed while importing (one read).
+  bool may_skip = resumed || all.size() > 1;
+
+  Status failure;
+  for (auto& f : files) {
+    if (Interrupted()) {
+      interrupted_ = true;
+      break;
+    }
+    std::string sha;
+    if (may_skip) {
+      std::error_code ec;
+      auto abs = fs::absolute(f.path, ec);
+      std::string quick;
+      if (store_.GetMeta(kQuickKeyPrefix + (ec ? f.path : abs.lexically_normal().string()), &quick).ok()) {
+        long long size = -1, mtime = -1;
+        char hex[65] = {0};
+        if (std::sscanf(quick.c_str(), "%lld %lld %64s", &size, &mtime, hex) == 3 && size == f.size &&
+            mtime == f.mtime_ns)
+          sha = hex;
+      }
+      if (sha.empty()) {
+        progress_.Update("hashing " + Basename(f.path), done_bytes_, total_bytes_, res_->messages);
+        sha = Sha256File(f.path).value_or("");
+      }
+      std::int64_t done_run = 0;
+      if (!sha.empty() && store_.FindDoneFile(sha, &done_run).ok()) {
+        ++res_->files_skipped;
+        res_->skipped.push_back(f.path);
+        file_hashes_.push_back(sha);
+        done_bytes_ += f.size;
+        continue;
+      }
+    }
+    Status st = ImportFile(f, sha);
+    if (!st.ok()) {
+      failure = st;
+      break;
+    }
+    if (interrupted_) break;
+  }
+  progress_.Finish();
+
+  res_->users = mapper_.distinct_users();
+  res_->attachments = mapper_.counters().attachments;
+  res_->attachments_missing = mapper_.counters().attachments_missing;
+  res_->media_missing = mapper_.counters().media_missing;
+  res_->media_remote = mapper_.counters().media_remote;
+  res_->status = !failure.ok() ? "failed" : interrupted_ ? "interrupted" : "done";
+
+  // The run's sha256 is that of the sorted list of its files' hashes.
+  std::sort(file_hashes_.begin(), file_hashes_.end());
+  Sha256 h;
+  for (auto& s : file_hashes_) h.Update(s.data(), s.size());
+  run_.sha256 = h.HexDigest();
+  run_.size = total_bytes_;
+  run_.status = res_->status;
+  run_.ended_ms = NowMs();
+  run_.counts = Json{{"files", res_->files},          {"files_imported", res_->files_imported},
+                     {"files_skipped", res_->files_skipped}, {"files_failed", res_->files_failed},
+                     {"messages", res_->messages},    {"messages_skipped", res_->messages_skipped},
+                     {"users", res_->users},          {"attachments", res_->attachments},
+                     {"blobs_copied", res_->blobs_copied}, {"media_missing", res_->media_missing},
+                     {"media_remote", res_->media_remote}};
+  Json notes = Json::object();
+  if (!res_->warnings.empty()) notes["warnings"] = res_->warnings;
+  if (!res_->failed.empty()) {
+    Json f = Json::array();
+    for (auto& [file, why] : res_->failed) f.push_back({{"file", file}, {"reason", why}});
+    notes["failed"] = f;
+  }
+  if (!formats_.empty()) notes["content_format"] = formats_;
+  if (resumed) notes["resumed"] = true;
+  run_.notes = notes;
+  Status fs_st = store_.FinishRun(run_);
+  res_->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (!failure.ok()) return failure;
+  FERRY_RETURN_IF_ERROR(fs_st);
+  if (interrupted_) return Status::Interrupted("import interrupted; run the same command again to finish it");
+  return Status::Ok();
+}
+
+}  // namespace
+
+Json DceImportResult::ToJson() const {
+  Json j = Json::object();
+  j["status"] = status;
+  j["files"] = files;
+  j["files_imported"] = files_imported;
+  j["files_skipped"] = files_skipped;
+  j["files_failed"] = files_failed;
+  j["files_ignored"] = files_ignored;
+  j["messages"] = messages;
+  j["messages_skipped"] = messages_skipped;
+  j["users"] = users;
+  j["attachments"] = attachments;
+  j["attachments_missing"] = attachments_missing;
+  j["blobs_copied"] = blobs_copied;
+  j["media_missing"] = media_missing;
+  j["media_remote"] = media_remote;
+  j["bytes"] = bytes;
+  j["seconds"] = seconds;
+  j["warnings_total"] = warnings_total;
+  j["warnings"] = warnings;
+  Json f = Json::array();
+  for (auto& [file, why] : failed) f.push_back({{"file", file}, {"reason", why}});
+  j["failed"] = f;
+  j["skipped"] = skipped;
+  Json ig = Json::array();
+  for (auto& [file, why] : ignored) ig.push_back({{"file", file}, {"reason", why}});
+  j["ignored"] = ig;
+  j["run_ids"] = run_ids;
+  return j;
+}
+
+bool LooksLikeDce(const std::string& path, std::string* why) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (why) *why = "cannot open";
+    return false;
+  }
+  bool done = false;
+  // Reading stops after the first key: a sniff costs one small read even for a 2 GB file.
+  DceReader reader(
+      [&](char* b, std::size_t n) -> long {
+        if (done) return 0;
+        done = true;
+        return ::read(fd, b, std::min<std::size_t>(n, 4096));
+      },
+      path, 4096);
+  DceHeader h;
+  Status st = reader.ReadHeader(&h);
+  ::close(fd);
+  if (st.ok()) return true;
+  // A 4 KB prefix of a real export ends inside the header: that is fine as long as it began like DCE.
+  const std::string& m = st.message();
+  bool prefix_ok = m.find("inside the header") != std::string::npos ||
+                   m.find("before the \"messages\" array") != std::string::npos;
+  if (prefix_ok) return true;  // the sniff stopped inside a header that began like DCE
+  if (why) *why = m.compare(0, path.size() + 2, path + ": ") == 0 ? m.substr(path.size() + 2) : m;
+  return false;
+}
+
+Status ImportDce(Store& store, const std::vector<std::string>& paths, const DceImportOptions& options,
+                 Progress& progress, DceImportResult* result) {
+  *result = DceImportResult{};
+  Importer imp(store, options, progress, result);
+  return imp.Run(paths);
+}
+
+}  // namespace ferry::dce
