@@ -205,14 +205,17 @@ def build_config(args, tmp, store, ports, tokens, bot_ids):
 
     # Channels as the fixture names them (the store may know more, e.g. parents).
     fixture_channels = {d["channel"]["id"]: d["channel"] for d in gdocs}
-    text_docs = [d for d in gdocs if d["channel"].get("type") in ("GuildTextChat", "GuildNews")]
+    text_docs = [d for d in gdocs if d["channel"].get("type") == "GuildTextChat"]
     if not text_docs:
         fail_setup("the fixture guild has no text channel export")
     history = max(text_docs, key=lambda d: len(d["messages"]))
-    others = [d for d in text_docs if d is not history]
-    # Writes go to a channel other than the history one when there is one, so paging sees the imported history.
-    write_channel = others[0]["channel"]["id"] if others else history["channel"]["id"]
-    deny_channel = others[1]["channel"]["id"] if len(others) > 1 else history["channel"]["id"]
+    # Writes (and public threads, which announcement channels don't take) go to another plain text channel when
+    # there is one, so paging sees the imported history untouched; the denial goes to a third channel if any.
+    others = [d["channel"]["id"] for d in text_docs if d is not history]
+    write_channel = others[0] if others else history["channel"]["id"]
+    spare = [d["channel"]["id"] for d in gdocs if d["channel"].get("type") in ("GuildTextChat", "GuildNews")
+             and d["channel"]["id"] not in (write_channel, history["channel"]["id"])]
+    deny_channel = spare[0] if spare else history["channel"]["id"]
     messages = sorted((message_expectation(m) for m in history["messages"]), key=lambda m: int(m["id"]))
     # Attachments may live in any exported channel: the CDN check downloads up to 10 of them.
     with_files = [dict(message_expectation(m), channel_id=d["channel"]["id"])
