@@ -7,10 +7,12 @@ usage: test_import_package.py FERRY_BINARY SOURCE_DIR [TEST_NAME]
 import json
 import os
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 import zipfile
 
@@ -391,6 +393,64 @@ class AutoDetect(Base):
         os.remove(self.store)
         p = self.ferry("import", renamed, "--store", self.store)
         self.assertIn("Discord data package (zip", p.stderr)
+
+
+class Resume(Base):
+    def make_big_package(self, channels, per_channel):
+        root = os.path.join(self.tmp, "big")
+        os.makedirs(os.path.join(root, "Messages"))
+        index = {}
+        base = ((1758400000000 - 1420070400000) << 22)
+        for c in range(channels):
+            cid = base + c * (1 << 30)
+            index[str(cid)] = "chan%d in Big Guild" % c
+            d = os.path.join(root, "Messages", "c%d" % cid)
+            os.makedirs(d)
+            with open(os.path.join(d, "channel.json"), "w") as f:
+                json.dump({"id": str(cid), "type": "GUILD_TEXT", "name": "chan%d" % c,
+                           "guild": {"id": str(GUILD), "name": "Big Guild"}}, f)
+            with open(os.path.join(d, "messages.json"), "w") as f:
+                rows = ['{"ID": %d, "Timestamp": "", "Contents": "message %d of channel %d", "Attachments": ""}'
+                        % (cid + 1 + i, i, c) for i in range(per_channel)]
+                f.write("[\n" + ",\n".join(rows) + "\n]\n")
+        with open(os.path.join(root, "Messages", "index.json"), "w") as f:
+            json.dump(index, f)
+        return root
+
+    def test_interrupted_import_leaves_whole_channels_and_resumes(self):
+        channels, per = 100, 300
+        pkg = self.make_big_package(channels, per)
+        proc = subprocess.Popen([FERRY, "import", "package", pkg, "--store", self.store, "--json"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            deadline = time.time() + 30
+            while time.time() < deadline and proc.poll() is None:
+                try:
+                    with sqlite3.connect(self.store, timeout=0.1) as c:
+                        if c.execute("SELECT count(*) FROM run_files WHERE status='done' AND file LIKE '%messages.json'").fetchone()[0] >= 2:
+                            break
+                except sqlite3.Error:
+                    pass
+                time.sleep(0.01)
+            proc.send_signal(signal.SIGINT)
+            out, err = proc.communicate(timeout=30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        self.assertEqual(proc.returncode, 4, out + err)
+        self.assertEqual(json.loads(out)["status"], "interrupted")
+        with self.db() as c:
+            per_channel = [r[0] for r in c.execute("SELECT count(*) FROM messages GROUP BY channel_id")]
+            self.assertEqual(c.execute("SELECT status FROM import_runs").fetchone()[0], "interrupted")
+        self.assertTrue(all(n == per for n in per_channel), per_channel)  # never half a channel
+        done_before = len(per_channel)
+        self.assertLess(done_before, channels)
+        s = self.import_json(pkg)
+        self.assertEqual(s["status"], "done")
+        self.assertEqual(s["counts"].get("channel_files_already_done", 0), done_before)
+        with self.db() as c:
+            self.assertEqual(c.execute("SELECT count(*) FROM messages").fetchone()[0], channels * per)
 
 
 if __name__ == "__main__":
