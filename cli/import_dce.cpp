@@ -1,5 +1,7 @@
 // ferry import dce PATH... --store FILE [--json] [--batch N]
 // Imports DiscordChatExporter JSON exports (files or folders). See importers/dce/dce.hpp for the contract.
+#include <unistd.h>
+
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -18,6 +20,25 @@ struct Opts {
   int batch = 2000;
 };
 
+// Warnings and errors must reach stderr even when it is not a terminal (no bar then); --json keeps them in
+// the summary only.
+class NotingProgress : public ferry::Progress {
+ public:
+  NotingProgress(std::unique_ptr<ferry::Progress> inner, bool terminal, bool quiet)
+      : inner_(std::move(inner)), terminal_(terminal), quiet_(quiet) {}
+  void Update(const std::string& l, std::int64_t d, std::int64_t t, std::int64_t i) override { inner_->Update(l, d, t, i); }
+  void Note(const std::string& line) override {
+    if (quiet_) return;
+    if (terminal_) inner_->Note(line);
+    else std::fprintf(stderr, "%s\n", line.c_str());
+  }
+  void Finish() override { inner_->Finish(); }
+
+ private:
+  std::unique_ptr<ferry::Progress> inner_;
+  bool terminal_, quiet_;
+};
+
 void PrintHuman(const ferry::dce::DceImportResult& r) {
   std::printf("import dce: %s in %.1f s\n", r.status.c_str(), r.seconds);
   std::printf("  files      %lld imported, %lld unchanged (skipped), %lld failed, %lld ignored\n",
@@ -31,7 +52,7 @@ void PrintHuman(const ferry::dce::DceImportResult& r) {
   std::printf("  media      %lld blobs copied, %lld local files missing, %lld remote URLs not downloaded\n",
               static_cast<long long>(r.blobs_copied), static_cast<long long>(r.media_missing),
               static_cast<long long>(r.media_remote));
-  if (r.warnings_total) std::printf("  warnings   %lld (shown above)\n", static_cast<long long>(r.warnings_total));
+  if (r.warnings_total) std::printf("  warnings   %lld (listed on stderr)\n", static_cast<long long>(r.warnings_total));
   for (auto& [file, why] : r.failed) std::printf("  FAILED     %s\n", why.c_str());
   for (auto& [file, why] : r.ignored) std::printf("  ignored    %s: %s\n", file.c_str(), why.c_str());
   for (auto id : r.run_ids) std::printf("  run        %lld\n", static_cast<long long>(id));
@@ -57,7 +78,7 @@ ferry::cli::Registrar reg(
           std::fprintf(stderr, "error: %s\n", st.message().c_str());
           return cli::kExitStore;
         }
-        auto progress = MakeProgress(json);
+        auto progress = std::make_unique<NotingProgress>(MakeProgress(json), !json && ::isatty(2), json);
         dce::DceImportOptions opts;
         opts.batch_messages = o->batch;
         opts.interrupted = [] { return cli::InterruptRequested(); };

@@ -430,9 +430,10 @@ Status Importer::ImportFile(const FileEntry& f, const std::string& known_sha) {
         }
     } else if (how == DceReader::Next::kTruncated) {
       detail["truncated_at"] = reader.good_offset();
-      Warn(file + ": truncated (interrupted export?): it stops at byte " + std::to_string(reader.error_offset()) +
-           " inside message #" + std::to_string(index + 1) + "; the " + std::to_string(mapped) +
-           " complete messages before byte " + std::to_string(reader.good_offset()) + " were imported");
+      Warn(file + ": truncated (interrupted export?): the file ends at byte " + std::to_string(reader.bytes_read()) +
+           " inside message #" + std::to_string(index + 1) + ", which starts at byte " +
+           std::to_string(reader.error_offset()) + "; the " + std::to_string(mapped) +
+           " complete messages before it were imported");
     } else if (how == DceReader::Next::kCorrupt || how == DceReader::Next::kTooLarge) {
       detail["corrupt_at"] = reader.error_offset();
       Warn(file + ": " + (how == DceReader::Next::kTooLarge ? "a message larger than 256 MB" : "invalid JSON") +
