@@ -14,8 +14,12 @@ namespace ferry::cli {
 
 void PrintPackageHuman(const Json& s) {
   auto str = [](const Json& j) { return j.is_string() ? j.get<std::string>() : j.dump(); };
-  std::printf("import package: %s\n", s.value("status", std::string("failed")).c_str());
-  std::printf("  package    %s (%s)\n", s.value("path", std::string()).c_str(), s.value("container", std::string()).c_str());
+  const std::string status = s.value("status", std::string("failed"));
+  std::printf("import package: %s\n", status == "already_imported" ? "already imported, nothing changed" : status.c_str());
+  if (s.contains("container"))
+    std::printf("  package    %s (%s)\n", s.value("path", std::string()).c_str(), s.value("container", std::string()).c_str());
+  else
+    std::printf("  package    %s\n", s.value("path", std::string()).c_str());
   if (s.contains("eras") && !s["eras"].empty()) {
     std::string eras;
     for (const auto& e : s["eras"]) eras += (eras.empty() ? "" : ", ") + str(e);
@@ -35,7 +39,7 @@ void PrintPackageHuman(const Json& s) {
   if (s.contains("owner_id"))
     std::printf("  owner      %s (%s)\n", s["owner_id"].is_null() ? "unknown" : str(s["owner_id"]).c_str(),
                 s.value("owner_from", std::string()).c_str());
-  if (s.contains("counts")) {
+  if (s.contains("counts") && status != "already_imported") {
     const Json& c = s["counts"];
     auto n = [&](const char* k) { return static_cast<long long>(c.value(k, std::int64_t{0})); };
     std::printf("  messages   %lld (%lld new, %lld merged with what the store had)\n", n("messages"),
