@@ -23,6 +23,18 @@ namespace {
 constexpr size_t kCacheCap = 20000;
 constexpr const char* kDefaultIcon = "https://cdn.discordapp.com/embed/avatars/0.png";
 
+// A string member of a JSON object, or `def` when absent or not a string (extra data is not trusted).
+std::string StrField(const Json& o, const char* key, const std::string& def = std::string()) {
+  if (!o.is_object()) return def;
+  auto it = o.find(key);
+  return it != o.end() && it->is_string() ? it->get<std::string>() : def;
+}
+bool BoolField(const Json& o, const char* key) {
+  if (!o.is_object()) return false;
+  auto it = o.find(key);
+  return it != o.end() && it->is_boolean() && it->get<bool>();
+}
+
 std::string Id(Snowflake v) { return std::to_string(v); }
 
 std::string HexColor(std::uint32_t c) {
@@ -375,7 +387,7 @@ OJson Exporter::EmbedJson(const Json& e) {
       OJson fj;
       fj["name"] = str(f, "name").value_or("");
       fj["value"] = str(f, "value").value_or("");
-      fj["isInline"] = f.value("inline", false);
+      fj["isInline"] = BoolField(f, "inline");
       for (auto it = f.begin(); it != f.end(); ++it)
         if (it.key().rfind("dce_", 0) == 0) fj[it.key().substr(4)] = ToOrdered(it.value());
       fields.push_back(std::move(fj));
@@ -434,12 +446,12 @@ OJson Exporter::MessageJson(const Message& m) {
       atts.push_back(std::move(aj));
     }
   }
-  j["attachments"] = std::move(atts);
+  if (m.attachments) j["attachments"] = std::move(atts);
   OJson embeds = OJson::array();
   if (m.embeds)
     for (const Json& e : *m.embeds)
       if (e.is_object()) embeds.push_back(EmbedJson(e));
-  j["embeds"] = std::move(embeds);
+  if (m.embeds) j["embeds"] = std::move(embeds);
   OJson stickers = OJson::array();
   if (m.stickers) {
     static const char* kFormats[] = {"Png", "Png", "Apng", "Lottie", "Gif"};
@@ -454,7 +466,7 @@ OJson Exporter::MessageJson(const Message& m) {
       stickers.push_back(std::move(sj));
     }
   }
-  j["stickers"] = std::move(stickers);
+  if (m.stickers) j["stickers"] = std::move(stickers);
   OJson reactions = OJson::array();
   if (m.reactions) {
     for (const Reaction& r : *m.reactions) {
@@ -468,11 +480,11 @@ OJson Exporter::MessageJson(const Message& m) {
       reactions.push_back(std::move(rj));
     }
   }
-  j["reactions"] = std::move(reactions);
+  if (m.reactions) j["reactions"] = std::move(reactions);
   OJson mentions = OJson::array();
   if (m.mention_user_ids)
     for (Snowflake u : *m.mention_user_ids) mentions.push_back(UserJson(u, true));
-  j["mentions"] = std::move(mentions);
+  if (m.mention_user_ids) j["mentions"] = std::move(mentions);
   if (m.reference) {
     OJson rj;
     rj["type"] = m.reference->type == 1 ? "Forward" : "Default";
@@ -484,8 +496,8 @@ OJson Exporter::MessageJson(const Message& m) {
   if (m.extra.contains("forwardedMessage")) j["forwardedMessage"] = ToOrdered(m.extra["forwardedMessage"]);
   if (auto it = m.extra.find("interaction"); it != m.extra.end() && it->is_object()) {
     OJson ij;
-    ij["id"] = it->value("id", std::string());
-    ij["name"] = it->value("name", std::string());
+    ij["id"] = StrField(*it, "id");
+    ij["name"] = StrField(*it, "name");
     Snowflake uid = 0;
     if (auto u = it->find("user_id"); u != it->end() && u->is_string()) uid = std::strtoull(u->get<std::string>().c_str(), nullptr, 10);
     ij["user"] = UserJson(uid, true);
@@ -498,10 +510,10 @@ OJson Exporter::MessageJson(const Message& m) {
     for (const Json& x : *it) {
       if (!x.is_object()) continue;
       OJson ej;
-      ej["id"] = x.value("id", std::string());
-      ej["name"] = x.value("name", std::string());
-      ej["code"] = x.value("code", x.value("name", std::string()));
-      ej["isAnimated"] = x.value("isAnimated", false);
+      ej["id"] = StrField(x, "id");
+      ej["name"] = StrField(x, "name");
+      ej["code"] = StrField(x, "code", StrField(x, "name"));
+      ej["isAnimated"] = BoolField(x, "isAnimated");
       std::optional<std::string> sha, url;
       if (x.contains("sha256") && x["sha256"].is_string()) sha = x["sha256"].get<std::string>();
       if (x.contains("imageUrl") && x["imageUrl"].is_string()) url = x["imageUrl"].get<std::string>();
@@ -556,8 +568,8 @@ Status Exporter::WriteChannel(const exporters::ScopeGuild& g, const Channel& c) 
   } else {
     Json pg = c.extra.contains("dce_guild") ? c.extra["dce_guild"] : Json::object();
     guild["id"] = "0";
-    guild["name"] = pg.value("name", std::string("Direct Messages"));
-    guild["iconUrl"] = pg.value("iconUrl", std::string(kDefaultIcon));
+    guild["name"] = StrField(pg, "name", "Direct Messages");
+    guild["iconUrl"] = StrField(pg, "iconUrl", kDefaultIcon);
     AppendExtra(pg, &guild);
   }
   OJson ch;

@@ -12,7 +12,8 @@
 // Media whose bytes are in the blob store are copied to "<file>.json_Files/" and referenced by relative
 // path (DCE's "--media" layout); everything else keeps its original URL.
 //
-// Documented differences: one file per channel (no partitions); dateRange is {null, null} (the file holds
+// Documented differences: one file per channel (no partitions); a message collection the store does not
+// know (stickers from an export that predates them, ...) is left out rather than written as []; dateRange is {null, null} (the file holds
 // everything the store has); exportedAt is the newest source time recorded in the store's import runs (not
 // the wall clock) so the same store gives byte-identical files.
 #pragma once

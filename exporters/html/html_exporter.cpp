@@ -14,6 +14,7 @@
 #include "exporters/html/markdown.hpp"
 #include "exporters/html/scope.hpp"
 #include "exporters/html/search_index.hpp"
+#include "store/snowflake.hpp"
 #include "store/timestamp.hpp"
 
 namespace ferry::html {
@@ -30,6 +31,18 @@ constexpr size_t kReplySnippetBytes = 120;
 constexpr const char* kCsp =
     "default-src 'none'; script-src 'self' file:; style-src 'self' file: 'unsafe-inline'; img-src 'self' file:; "
     "media-src 'self' file:; font-src 'self' file:; form-action 'self' file:; base-uri 'none'";
+
+// A string member of a JSON object, or `def` when absent or not a string (extra data is not trusted).
+std::string StrField(const Json& o, const char* key, const std::string& def = std::string()) {
+  if (!o.is_object()) return def;
+  auto it = o.find(key);
+  return it != o.end() && it->is_string() ? it->get<std::string>() : def;
+}
+bool BoolField(const Json& o, const char* key) {
+  if (!o.is_object()) return false;
+  auto it = o.find(key);
+  return it != o.end() && it->is_boolean() && it->get<bool>();
+}
 
 bool IsHexSha(const std::string& s) {
   if (s.size() != 64) return false;
@@ -593,7 +606,7 @@ void Exporter::RenderEmbeds(const Message& m, std::string* out) {
       *out += "<dl class=\"e-fields\">";
       for (const Json& fld : *f) {
         if (!fld.is_object()) continue;
-        bool inl = fld.value("inline", false);
+        bool inl = BoolField(fld, "inline");
         *out += std::string("<div class=\"e-field") + (inl ? " inline" : "") + "\"><dt>" +
                 RenderMarkdown(str(fld, "name"), this) + "</dt><dd>" + RenderMarkdown(str(fld, "value"), this) +
                 "</dd></div>";
@@ -675,6 +688,30 @@ void Exporter::RenderMessage(const Message& m, const ChanState& cs, std::string*
     *out += "<span class=\"avatar ph\" aria-hidden=\"true\">" + Escape(a.initial) + "</span>";
   *out += "<div class=\"body\">";
   RenderReference(m, out);
+  if (auto it = m.extra.find("interaction"); it != m.extra.end() && it->is_object()) {
+    // A slash-command reply: who ran which command (ids are strings in DCE's shape).
+    std::string who;
+    if (auto u = it->find("user_id"); u != it->end() && u->is_string())
+      if (auto id = ParseSnowflake(u->get<std::string>())) who = AuthorOf(*id).name;
+    std::string cmd = StrField(*it, "name");
+    if (!cmd.empty())
+      *out += "<div class=\"reply\"><span class=\"label\">" + Escape(who.empty() ? std::string("Someone") : who) +
+              " used</span> <span class=\"name\">/" + Escape(cmd) + "</span></div>";
+  }
+  if (auto it = m.extra.find("inlineEmojis"); it != m.extra.end() && it->is_array()) {
+    // Custom emoji used in the content whose images the source had: make them available to the renderer.
+    for (const Json& e : *it) {
+      if (!e.is_object() || !e.contains("sha256") || !e["sha256"].is_string()) continue;
+      Emoji em;
+      auto id = ParseSnowflake(StrField(e, "id"));
+      if (!id || !*id) continue;
+      em.id = *id;
+      em.name = StrField(e, "name");
+      em.animated = BoolField(e, "isAnimated");
+      em.sha256 = e["sha256"].get<std::string>();
+      EmojiImage(em);
+    }
+  }
   *out += "<div class=\"meta\"><span class=\"author\"";
   if (!a.color.empty()) *out += " style=\"color:" + a.color + "\"";
   *out += " title=\"" + (m.author_id ? std::to_string(*m.author_id) : std::string("unknown")) + "\">" + Escape(name) + "</span>";
@@ -689,6 +726,11 @@ void Exporter::RenderMessage(const Message& m, const ChanState& cs, std::string*
     *out += system ? "<div class=\"content sys\">" : "<div class=\"content\">";
     *out += RenderMarkdown(content, this);
     *out += "</div>";
+  }
+  if (auto fw = m.extra.find("forwardedMessage"); fw != m.extra.end() && fw->is_object()) {
+    std::string text = StrField(*fw, "content");
+    *out += "<blockquote class=\"forwarded\"><div class=\"label\">Forwarded</div>" + RenderMarkdown(text, this) +
+            "</blockquote>";
   }
   auto thread = chans_.find(m.id);  // a thread started from this message has the message's id
   if (thread != chans_.end() && IsThreadType(thread->second.ch.type) && m.type != 18)
@@ -745,7 +787,7 @@ Status Exporter::WriteChannel(ChanState& cs) {
         for (const Attachment& a : *m.attachments) text += "\n" + a.filename;
       if (m.embeds)
         for (const Json& e : *m.embeds)
-          if (e.is_object()) text += "\n" + e.value("title", std::string()) + "\n" + e.value("description", std::string());
+          if (e.is_object()) text += "\n" + StrField(e, "title") + "\n" + StrField(e, "description");
       if (!text.empty()) {
         const Author& a = m.author_id ? AuthorOf(*m.author_id) : AuthorOf(0);
         inner = search_.AddDoc(cs.search_index, m.id, static_cast<int>(page), a.name, m.timestamp.ms, text);
