@@ -538,6 +538,16 @@ Status Importer::Run(const std::vector<std::string>& paths) {
       }
       std::int64_t done_run = 0;
       if (!sha.empty() && store_.FindDoneFile(sha, &done_run).ok()) {
+        // Provenance only: the data stays untouched. The size/mtime note spares the next run the hashing.
+        std::error_code ec2;
+        auto abs2 = fs::absolute(f.path, ec2);
+        char quick2[64];
+        std::snprintf(quick2, sizeof quick2, "%lld %lld ", static_cast<long long>(f.size),
+                      static_cast<long long>(f.mtime_ns));
+        if (done_run != run_.id)  // a resumed run keeps its own "done" row
+          FERRY_RETURN_IF_ERROR(store_.SetRunFile(run_.id, f.path, sha, "skipped", Json{{"same_as_run", done_run}}));
+        FERRY_RETURN_IF_ERROR(store_.PutMeta(kQuickKeyPrefix + (ec2 ? f.path : abs2.lexically_normal().string()),
+                                             quick2 + sha));
         ++res_->files_skipped;
         res_->skipped.push_back(f.path);
         file_hashes_.push_back(sha);
