@@ -19,7 +19,7 @@ import cdp  # noqa: E402
 
 def main():
     archive = os.path.abspath(sys.argv[1])
-    words = sys.argv[2:] or ["message", "lorem", "hello world", "zzzznotthere"]
+    words = sys.argv[2:] or ["ferry", "release bug", "snowflake gateway shard", "zzzznotthere"]
     profile = tempfile.mkdtemp(prefix="ferry-bench-chromium-")
     b = subprocess.Popen([shutil.which("chromium"), "--headless", "--no-sandbox", "--disable-gpu",
                           "--disable-background-networking", "--disable-component-update", "--disable-sync",
