@@ -30,6 +30,12 @@ std::string AttachmentUrl(const ServerContext& ctx, Snowflake channel_id, Snowfl
 // Discord-style image hash for a blob: the first 32 hex chars of its sha256 (avatars, icons); empty if none.
 std::string ImageHash(const std::optional<std::string>& sha256);
 
+// Members of a guild (counted once, then kept current by the GUILD_MEMBER_ADD/REMOVE builders).
+std::int64_t GuildMemberCount(ServerContext& ctx, Snowflake guild_id);
+void AdjustGuildMemberCount(Snowflake guild_id, int delta);
+// The newest message id of a channel, or 0.
+Snowflake LastMessageId(ServerContext& ctx, Snowflake channel_id);
+
 // User: id, username, discriminator, global_name, avatar (hash or null), bot (only when a bot),
 // public_flags, flags, banner null, accent_color null, avatar_decoration_data null. Unknown usernames become
 // "Deleted User" (what Discord shows for accounts it no longer has).
@@ -53,7 +59,8 @@ Json OverwriteJson(const Overwrite& o);  // {id, type, allow: "N", deny: "N"}
 // rate_limit_per_user, last_message_id, voice bitrate/user_limit), threads (owner_id, parent_id,
 // message_count, member_count, total_message_sent, thread_metadata {archived, auto_archive_duration,
 // archive_timestamp, locked, create_timestamp}), DMs (recipients [User], last_message_id).
-Json ChannelJson(ServerContext& ctx, const Channel& c);
+// `viewer_id`: for DMs, the recipient asking is left out of `recipients` (as Discord does).
+Json ChannelJson(ServerContext& ctx, const Channel& c, Snowflake viewer_id = 0);
 
 // GET /guilds/{id}: the guild object with roles, emojis [], stickers [], features [], and Discord's scalar
 // settings (verification_level, ..., preferred_locale "en-US"). `with_counts` adds approximate_*_count.

@@ -1,0 +1,44 @@
+// Routing helpers shared by the dispatch builders in this folder (not for use outside it).
+#pragma once
+
+#include <string>
+
+#include "compat-api/context.hpp"
+#include "compat-api/gateway/dispatch/dispatch.hpp"
+#include "compat-api/gateway/fanout.hpp"
+#include "compat-api/objects.hpp"
+
+namespace ferry::compat::dispatch::detail {
+
+inline bool InGuild(const Channel& c) { return c.guild_id && *c.guild_id; }
+
+// An event about something in `channel`: guild channels go to the guild's sessions that can view the
+// channel and have `guild_intent`; DMs go to the recipients' sessions with `dm_intent`.
+inline DispatchEvent ForChannel(const Channel& c, std::string t, Json d, std::uint64_t guild_intent,
+                                std::uint64_t dm_intent) {
+  DispatchEvent ev;
+  ev.t = std::move(t);
+  ev.d = std::move(d);
+  if (InGuild(c)) {
+    ev.guild_id = *c.guild_id;
+    ev.channel_id = c.id;
+    ev.intents = guild_intent;
+  } else {
+    ev.user_ids = c.recipient_ids;
+    ev.intents = dm_intent;
+  }
+  return ev;
+}
+
+// Adds "guild_id" when the channel is in a guild (Discord omits the key in DMs).
+inline void AddGuildId(Json& d, const Channel& c) {
+  if (InGuild(c)) d["guild_id"] = objects::Id(*c.guild_id);
+}
+
+inline Channel ChannelOf(ServerContext& ctx, Snowflake channel_id) {
+  Channel c;
+  if (!ctx.store.GetChannel(channel_id, &c).ok()) c.id = channel_id;
+  return c;
+}
+
+}  // namespace ferry::compat::dispatch::detail
