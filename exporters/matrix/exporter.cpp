@@ -214,7 +214,13 @@ class Exporter {
     std::lock_guard<std::mutex> l(sum_mu_);
     sum_->failed++;
     if (sum_->failures.size() < 200) sum_->failures.push_back({id, what, answer});
-    progress_->Note("failed: Discord " + id + ": " + what + ": " + answer);
+    Note("failed: Discord " + id + ": " + what + ": " + answer);
+  }
+
+  // Progress objects are single-threaded; every worker goes through here.
+  void Note(const std::string& line) {
+    std::lock_guard<std::mutex> l(progress_mu_);
+    progress_->Note(line);
   }
 
   Status NewClient(std::unique_ptr<MatrixClient>* out) {
@@ -610,7 +616,7 @@ class Exporter {
     Json dn = {{"displayname", DisplayName(u)}};
     FERRY_RETURN_IF_ERROR(mx.Call("PUT", "/_matrix/client/v3/profile/" + UrlEncode(mxid) + "/displayname",
                                   {{"user_id", mxid}}, &dn, &r));
-    if (!r.ok()) progress_->Note("warning: display name of " + mxid + ": " + r.Describe());
+    if (!r.ok()) Note("warning: display name of " + mxid + ": " + r.Describe());
     if (u.avatar_sha256 && !u.avatar_sha256->empty()) {
       std::string mxc;
       Status st = UploadBlob(mx, *u.avatar_sha256, "avatar.png", mxid, &mxc);
@@ -619,7 +625,7 @@ class Exporter {
         Json av = {{"avatar_url", mxc}};
         FERRY_RETURN_IF_ERROR(mx.Call("PUT", "/_matrix/client/v3/profile/" + UrlEncode(mxid) + "/avatar_url",
                                       {{"user_id", mxid}}, &av, &r));
-        if (!r.ok()) progress_->Note("warning: avatar of " + mxid + ": " + r.Describe());
+        if (!r.ok()) Note("warning: avatar of " + mxid + ": " + r.Describe());
       }
     }
     FERRY_RETURN_IF_ERROR(PutMap("user:" + std::to_string(user_id), mxid));
@@ -1058,6 +1064,7 @@ class Exporter {
         if (!st.ok()) {
           Fail(std::to_string(m.id), label + ": " + what, st.message());
         } else {
+          if (skipped) FERRY_RETURN_IF_ERROR(PutMap("msg:" + std::to_string(m.id), "-"));  // settled: nothing to send
           std::lock_guard<std::mutex> l(sum_mu_);
           if (skipped) sum_->skipped_other++;
           else { sum_->sent++; ++sent_here; }
@@ -1070,7 +1077,7 @@ class Exporter {
     char line[256];
     std::snprintf(line, sizeof line, "%s: %lld sent of %lld in %.1fs (%.0f msg/s)", label.c_str(),
                   static_cast<long long>(sent_here), static_cast<long long>(rp.total), secs, sent_here / secs);
-    progress_->Note(line);
+    Note(line);
     return Status::Ok();
   }
 
@@ -1096,7 +1103,7 @@ class Exporter {
     if (ids.empty()) return Status::Ok();
     Json c = {{"pinned", ids}};
     MxResponse r;
-    FERRY_RETURN_IF_ERROR(mx.Call("PUT", "/_matrix/client/v3/rooms/" + UrlEncode(rr.plan->room_id) + "/state/m.room.pinned_events/",
+    FERRY_RETURN_IF_ERROR(mx.Call("PUT", "/_matrix/client/v3/rooms/" + UrlEncode(rr.plan->room_id) + "/state/m.room.pinned_events",
                                   {{"ts", std::to_string(ts)}}, &c, &r));
     if (!r.ok()) Fail(std::to_string(rr.plan->channel.id), "pinning messages in #" + rr.plan->channel.name.value_or(""), r.Describe());
     return Status::Ok();

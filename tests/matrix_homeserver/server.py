@@ -634,6 +634,7 @@ def build_app(hs):
     add("POST", C + "/rooms/{room}/join", join)
     add("POST", C + "/rooms/{room}/invite", invite)
     add("PUT", C + "/rooms/{room}/state/{type}", state_put)
+    add("PUT", C + "/rooms/{room}/state/{type}/", state_put)  # empty state key, trailing slash (spec: optional)
     add("PUT", C + "/rooms/{room}/state/{type}/{key}", state_put)
     add("GET", C + "/rooms/{room}/state", state_get_all)
     add("GET", C + "/rooms/{room}/state/{type}", state_get)
