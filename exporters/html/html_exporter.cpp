@@ -508,13 +508,7 @@ void Exporter::RenderReference(const Message& m, std::string* out) {
   if (!m.reference) return;
   const MessageReference& r = *m.reference;
   Snowflake tc = r.channel_id.value_or(m.channel_id);
-  if (m.type == 18) {  // thread created: the reference names the thread
-    auto it = chans_.find(tc);
-    if (it != chans_.end())
-      *out += "<div class=\"thread-link\">Thread: <a href=\"" + PageName(tc, 1) + "\">" + Escape(it->second.display) +
-              "</a></div>";
-    return;
-  }
+  if (m.type == 18) return;  // thread created: linked below the message text (RenderMessage)
   if (!r.message_id) return;
   Message target;
   bool found = store_.GetMessage(tc, *r.message_id, &target).ok() && !target.deleted;
@@ -731,6 +725,13 @@ void Exporter::RenderMessage(const Message& m, const ChanState& cs, std::string*
     std::string text = StrField(*fw, "content");
     *out += "<blockquote class=\"forwarded\"><div class=\"label\">Forwarded</div>" + RenderMarkdown(text, this) +
             "</blockquote>";
+  }
+  if (m.type == 18 && m.reference && m.reference->channel_id) {  // the reference names the new thread
+    auto it = chans_.find(*m.reference->channel_id);
+    if (it != chans_.end())
+      *out += "<div class=\"thread-link\">Thread: <a href=\"" + PageName(it->first, 1) + "\">" +
+              Escape(it->second.display) + "</a> <span class=\"n\">" + std::to_string(it->second.count) +
+              " messages</span></div>";
   }
   auto thread = chans_.find(m.id);  // a thread started from this message has the message's id
   if (thread != chans_.end() && IsThreadType(thread->second.ch.type) && m.type != 18)
