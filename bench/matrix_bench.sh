@@ -16,26 +16,29 @@ ferry=$(realpath "$build/ferry")
 make_store=$(realpath "$build/tests/integration/export_matrix/matrix_fixture_store")
 work=$(mktemp -d "${TMPDIR:-/tmp}/ferry-matrix-bench.XXXXXX")
 hs_pid=""
-cleanup() { [ -n "$hs_pid" ] && kill "$hs_pid" 2>/dev/null; rm -rf "$work"; }
+cleanup() { if [ -n "$hs_pid" ]; then kill "$hs_pid" 2>/dev/null || true; fi; rm -rf "$work"; }
 trap cleanup EXIT
 
-"$ferry" export matrix --write-registration "$work/reg.yaml" --server-name bench.test >/dev/null
-echo "latency ${latency} ms per request, ${messages} filler messages over ${rooms} rooms (+ the fixture's 13)"
-for parallel in 1 4 8; do
-  rm -f "$work/store.db" "$work/port"
-  rm -rf "$work/store.db.blobs"
-  "$make_store" "$work/store.db" "$messages" "$rooms" >/dev/null
-  /usr/bin/python3 tests/matrix_homeserver/server.py --registration "$work/reg.yaml" --server-name bench.test \
-    --port-file "$work/port" --latency-ms "$latency" >/dev/null 2>&1 &
-  hs_pid=$!
-  for _ in $(seq 100); do [ -s "$work/port" ] && break; sleep 0.05; done
-  out=$("$ferry" export matrix --store "$work/store.db" --homeserver "http://127.0.0.1:$(cat "$work/port")" \
-        --server-name bench.test --registration "$work/reg.yaml" --parallel "$parallel" --json)
-  kill "$hs_pid"; wait "$hs_pid" 2>/dev/null || true; hs_pid=""
+report() {
   /usr/bin/python3 -c '
 import json, sys
 s = json.loads(sys.argv[1]); p = sys.argv[2]
 secs = s["elapsed_ms"] / 1000
-print(f"--parallel {p}: {s[\"sent\"]} messages, {s[\"events\"]} events, {s[\"requests\"]} requests in {secs:.1f} s"
-      f" = {s[\"sent\"] / secs:.0f} msg/s ({s[\"status\"]})")' "$out" "$parallel"
+print("--parallel %s: %d messages, %d events, %d requests in %.1f s = %.0f msg/s (%s)"
+      % (p, s["sent"], s["events"], s["requests"], secs, s["sent"] / secs, s["status"]))' "$1" "$2"
+}
+
+"$ferry" export matrix --write-registration "$work/reg.yaml" --server-name bench.test >/dev/null
+echo "latency ${latency} ms per request, ${messages} filler messages over ${rooms} rooms (+ the fixture's 13)"
+for parallel in 1 4 8; do
+  rm -rf "$work/store.db"* "$work/port"
+  "$make_store" "$work/store.db" "$messages" "$rooms" >/dev/null
+  /usr/bin/python3 tests/matrix_homeserver/server.py --registration "$work/reg.yaml" --server-name bench.test \
+    --port-file "$work/port" --latency-ms "$latency" >/dev/null 2>&1 &
+  hs_pid=$!
+  for _ in $(seq 100); do if [ -s "$work/port" ]; then break; fi; sleep 0.05; done
+  out=$("$ferry" export matrix --store "$work/store.db" --homeserver "http://127.0.0.1:$(cat "$work/port")" \
+        --server-name bench.test --registration "$work/reg.yaml" --parallel "$parallel" --json)
+  kill "$hs_pid"; wait "$hs_pid" 2>/dev/null || true; hs_pid=""
+  report "$out" "$parallel"
 done
