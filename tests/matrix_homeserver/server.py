@@ -105,6 +105,7 @@ class Homeserver:
             "fail_before_every": 0,  # every Nth send answers 502 without doing anything
             "fail_after_every": 0,  # every Nth send takes effect, then answers 500 (lost response)
             "max_upload": args.max_upload,
+            "forbid_senders": [],  # sends by these users answer 403 (a permanent refusal, for failure reports)
         }
         self.counter = 0
         self.storm_left = 0
@@ -482,6 +483,8 @@ def build_app(hs):
             return err(502, "M_UNKNOWN", "Bad gateway (injected)")
         if room.membership(user) != "join":
             raise MatrixError(403, "M_FORBIDDEN", "User %s not in room %s" % (user, room.room_id))
+        if user in hs.config["forbid_senders"]:
+            raise MatrixError(403, "M_FORBIDDEN", "Sender %s is not allowed to post here (test)" % user)
         if room.power(user) < room.required(etype, False):
             raise MatrixError(403, "M_FORBIDDEN", "You don't have permission to post that to the room.")
         hs.check_content(etype, content)
