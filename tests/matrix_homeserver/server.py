@@ -678,6 +678,8 @@ def main():
     p.add_argument("--storm-length", type=int, default=0)
     p.add_argument("--retry-after-ms", type=int, default=50)
     p.add_argument("--max-upload", type=int, default=50 * 1024 * 1024)
+    p.add_argument("--tls-cert", help="serve HTTPS with this certificate (PEM) ...")
+    p.add_argument("--tls-key", help="... and this key")
     args = p.parse_args()
     if args.host not in ("127.0.0.1", "::1", "localhost"):
         sys.exit("test homeserver listens on loopback only")
@@ -687,7 +689,12 @@ def main():
     async def run():
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
-        site = web.TCPSite(runner, args.host, args.port)
+        ssl_ctx = None
+        if args.tls_cert:
+            import ssl
+            ssl_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            ssl_ctx.load_cert_chain(args.tls_cert, args.tls_key)
+        site = web.TCPSite(runner, args.host, args.port, ssl_context=ssl_ctx)
         await site.start()
         port = site._server.sockets[0].getsockname()[1]
         if args.port_file:
@@ -695,7 +702,7 @@ def main():
             with open(tmp, "w") as f:
                 f.write(str(port))
             os.replace(tmp, args.port_file)
-        print("matrix test homeserver on http://%s:%d" % (args.host, port), flush=True)
+        print("matrix test homeserver on %s://%s:%d" % ("https" if ssl_ctx else "http", args.host, port), flush=True)
         while True:
             await asyncio.sleep(3600)
 

@@ -6,6 +6,7 @@
   storm   429 storms (M_LIMIT_EXCEEDED with retry_after_ms) are waited out; nothing lost or doubled
   holes   a homeserver refusing one author: failures listed with Discord ids, exit 1, never "complete";
           the rerun sends exactly the missing messages
+  tls     HTTPS: an untrusted certificate or a wrong host name stops the export; a trusted one works
   dce     the DCE sample (fixtures/dce/sample) imported with `ferry import dce`, exported, read back
 
 Environment: FERRY, MAKE_STORE, HOMESERVER (server.py).
@@ -364,6 +365,31 @@ def test_holes(tmp):
         hs.stop()
 
 
+def test_tls(tmp):
+    setup(tmp, 0)
+    cert, key = os.path.join(tmp, "cert.pem"), os.path.join(tmp, "key.pem")
+    p = subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
+                        "-days", "2", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost"],
+                       capture_output=True, text=True)
+    check(p.returncode == 0, "openssl: " + p.stderr)
+    hs = Homeserver(tmp, os.path.join(tmp, "reg.yaml"), "--tls-cert", cert, "--tls-key", key)
+    try:
+        port = hs.url.rsplit(":", 1)[1]
+        base = [FERRY, "export", "matrix", "--store", os.path.join(tmp, "store.db"), "--server-name", SERVER_NAME,
+                "--registration", os.path.join(tmp, "reg.yaml"), "--json", "--homeserver"]
+        env = dict(os.environ)
+        env.pop("SSL_CERT_FILE", None)
+        p = subprocess.run(base + ["https://localhost:" + port], capture_output=True, text=True, env=env, timeout=60)
+        check(p.returncode == 5 and "certificate" in p.stderr, "untrusted certificate accepted: %d %s" % (p.returncode, p.stderr))
+        env["SSL_CERT_FILE"] = cert
+        p = subprocess.run(base + ["https://127.0.0.1:" + port], capture_output=True, text=True, env=env, timeout=60)
+        check(p.returncode == 5, "certificate for another host name accepted: %s" % p.stderr)
+        p = subprocess.run(base + ["https://localhost:" + port], capture_output=True, text=True, env=env, timeout=60)
+        check(p.returncode == 0 and json.loads(p.stdout)["status"] == "complete", "trusted HTTPS: %s %s" % (p.stdout, p.stderr))
+    finally:
+        hs.stop()
+
+
 def test_dce(tmp):
     sample = os.path.join(os.environ["SOURCE_DIR"], "fixtures", "dce", "sample")
     store = os.path.join(tmp, "store.db")
@@ -401,7 +427,7 @@ def main():
     mode = sys.argv[1]
     tmp = tempfile.mkdtemp(prefix="ferry-mx-")
     try:
-        {"full": test_full, "resume": test_resume, "storm": test_storm, "holes": test_holes, "dce": test_dce}[mode](tmp)
+        {"full": test_full, "resume": test_resume, "storm": test_storm, "holes": test_holes, "tls": test_tls, "dce": test_dce}[mode](tmp)
         print("PASS " + mode)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
