@@ -12,7 +12,7 @@ build_pkgs=(build-essential cmake pkg-config git libboost-dev nlohmann-json3-dev
   libarchive-dev libcli11-dev libspdlog-dev libfmt-dev zlib1g-dev libssl-dev libgtest-dev googletest
   libsimdjson-dev sqlite3 ca-certificates)
 test_pkgs=(python3 python3-discord python3-jsonschema python3-yaml python3-slixmpp nodejs npm zip unzip
-  chromium prosody lua-dbi-sqlite3 procps psmisc curl)
+  chromium prosody lua-dbi-sqlite3 procps psmisc curl python3-aiohttp openssl)
 
 pkgs=("${build_pkgs[@]}")
 [ $want_test = 1 ] && pkgs+=("${test_pkgs[@]}")
