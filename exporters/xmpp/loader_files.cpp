@@ -220,24 +220,32 @@ if not hosts[muc_domain] or configmanager.get(muc_domain, "component_module") ~=
 		:format(config_path, muc_domain, muc_domain));
 end
 
--- Refuse to write under a running server: it caches rooms and would overwrite what we add.
+-- Refuse to write under a running server: it caches rooms and would overwrite what we add. A running
+-- Prosody holds a write lock on its pidfile (mod_posix), which is what we test.
 local pidfile = configmanager.get("*", "pidfile");
 if pidfile then
-	local f = io.open(resolve_relative_path(prosody.paths.data, pidfile));
-	local pid = f and tonumber(f:read("*l") or "");
-	if f then f:close(); end
-	if pid then
-		local pposix = require "util.pposix";
-		if pposix.kill and pposix.kill(pid, 0) then
-			fail(("Prosody is running (pid %d from %s); stop it first, then run load.sh again"):format(pid, pidfile));
+	local path = resolve_relative_path(prosody.paths.data, pidfile);
+	local f = io.open(path, "r+");
+	if f then
+		local pid = f:read("*a");
+		if not lfs.lock(f, "w") then
+			f:close();
+			fail(("Prosody is running (pid %s, pidfile %s); stop it first, then run load.sh again"):format(pid, path));
 		end
+		lfs.unlock(f);
+		f:close();
 	end
 end
 
 say("Prosody config: %s", config_path);
 say("Data directory: %s", prosody.paths.data);
 
+-- prosodyctl's dummy hosts share one event bus, so a storage driver loaded for one host would be
+-- registered for every host; each host gets its own bus as it has in the running server.
+local new_events = require "util.events".new;
 for _, host in ipairs({ domain, muc_domain }) do
+	prosody.hosts[host] = startup.make_host(host);
+	prosody.hosts[host].events = new_events();
 	sm.initialize_host(host);
 	um.initialize_host(host);
 end

@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# End to end: DCE fixtures -> store -> `ferry export xmpp` -> load.sh -> a throwaway Prosody on 127.0.0.1
+# -> slixmpp logs in as an imported user and checks roster, vCard, rooms, affiliations and MAM history.
+# Usage: run.sh FERRY_BINARY SOURCE_DIR
+set -euo pipefail
+ferry=$1
+src=$2
+tmp=$(mktemp -d /tmp/ferry-xmpp-test.XXXXXX)
+prosody_pid=""
+cleanup() {
+  if [ -n "$prosody_pid" ] && kill -0 "$prosody_pid" 2>/dev/null; then
+    kill "$prosody_pid" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$prosody_pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$prosody_pid" 2>/dev/null || true
+  fi
+  if [ "${KEEP_TMP:-0}" = 1 ]; then echo "kept $tmp"; else rm -rf "$tmp"; fi
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*" >&2; [ -f "$tmp/prosody/prosody.log" ] && tail -n 30 "$tmp/prosody/prosody.log" >&2; exit 1; }
+
+for cmd in prosody prosodyctl; do
+  command -v $cmd >/dev/null || fail "$cmd is not installed (scripts/setup.sh --test installs prosody, lua-dbi-sqlite3, python3-slixmpp)"
+done
+
+echo "== import fixtures"
+"$ferry" import dce "$src/fixtures/dce/sample" "$src/fixtures/dce/cases/dm" "$src/fixtures/dce/cases/group-dm" \
+  --store "$tmp/store.db" >"$tmp/import.log" 2>&1 || { cat "$tmp/import.log"; fail "import dce"; }
+
+echo "== export errors"
+set +e
+"$ferry" export xmpp --store "$tmp/store.db" --domain chat.test --muc-domain rooms.chat.test --out "$tmp/e1" --guild 42 2>"$tmp/err1"; rc1=$?
+"$ferry" export xmpp --store "$tmp/store.db" --domain "bad domain!" --muc-domain rooms.chat.test --out "$tmp/e2" 2>"$tmp/err2"; rc2=$?
+touch "$tmp/afile"
+"$ferry" export xmpp --store "$tmp/store.db" --domain chat.test --muc-domain rooms.chat.test --out "$tmp/afile/sub" 2>"$tmp/err3"; rc3=$?
+set -e
+[ $rc1 = 2 ] && grep -q "guild 42 is not in the store" "$tmp/err1" || fail "unknown guild: rc=$rc1 $(cat "$tmp/err1")"
+[ $rc2 = 2 ] && grep -q "domain 'bad domain!'" "$tmp/err2" || fail "invalid domain: rc=$rc2 $(cat "$tmp/err2")"
+[ $rc3 != 0 ] && grep -q "afile/sub" "$tmp/err3" || fail "unwritable output: rc=$rc3 $(cat "$tmp/err3")"
+
+echo "== export (twice, deterministic)"
+"$ferry" export xmpp --store "$tmp/store.db" --domain chat.test --muc-domain rooms.chat.test --out "$tmp/none1" --password-mode none >/dev/null
+"$ferry" export xmpp --store "$tmp/store.db" --domain chat.test --muc-domain rooms.chat.test --out "$tmp/none2" --password-mode none >/dev/null
+"$ferry" export xmpp --store "$tmp/store.db" --domain chat.test --muc-domain rooms.chat.test --out "$tmp/none2" --password-mode none >/dev/null
+diff -r "$tmp/none1" "$tmp/none2" >/dev/null || fail "two exports of the same store differ: $(diff -r "$tmp/none1" "$tmp/none2" | head -5)"
+[ ! -e "$tmp/none1/credentials.csv" ] || fail "credentials.csv written with --password-mode none"
+out=$tmp/out
+"$ferry" export xmpp --store "$tmp/store.db" --domain chat.test --muc-domain rooms.chat.test --out "$out" | tee "$tmp/export.log"
+grep -q "load.sh" "$tmp/export.log" || fail "export did not print how to load"
+for f in load.sh LOAD.md credentials.csv manifest.json muc/rooms.jsonl muc/muc_log.tsv; do
+  [ -s "$out/$f" ] || fail "missing $out/$f"
+done
+[ "$(stat -c %a "$out/credentials.csv")" = 600 ] || fail "credentials.csv is not private"
+# Every file the loader reads is well-formed XML (xmllint-free check with Python's parser).
+/usr/bin/python3 - "$out" <<'PY' || fail "malformed XML in the export"
+import sys, glob, xml.dom.minidom
+out = sys.argv[1]
+for f in glob.glob(out + "/xep0227/*.xml"):
+    xml.dom.minidom.parse(f)
+for n, line in enumerate(open(out + "/muc/muc_log.tsv", encoding="utf-8"), 1):
+    xml.dom.minidom.parseString(line.rstrip("\n").split("\t", 4)[4])
+PY
+
+echo "== throwaway Prosody"
+ports=$(/usr/bin/python3 -c 'import socket
+s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
+mkdir -p "$tmp/prosody/data" "$tmp/prosody/certs"
+cfg=$tmp/prosody/test.cfg.lua
+cat >"$cfg" <<CFG
+-- Throwaway test server: loopback only, own data dir and pidfile, no s2s, no HTTP.
+run_as_root = true
+daemonize = false
+pidfile = "$tmp/prosody/prosody.pid"
+data_path = "$tmp/prosody/data"
+certificates = "$tmp/prosody/certs"
+interfaces = { "127.0.0.1" }
+local_interfaces = { "127.0.0.1" }
+c2s_ports = { $ports }
+s2s_ports = { }
+modules_enabled = { "roster", "saslauth", "disco", "vcard", "mam", "ping", "posix" }
+modules_disabled = { "s2s", "admin_shell", "http", "c2s_limits" }
+c2s_require_encryption = false
+allow_unencrypted_plain_auth = true
+authentication = "internal_hashed"
+storage = "sql"
+sql = { driver = "SQLite3", database = "prosody.sqlite" }
+archive_expires_after = "never"
+log = { { levels = { min = "info" }, to = "file", filename = "$tmp/prosody/prosody.log" } }
+VirtualHost "chat.test"
+Component "rooms.chat.test" "muc"
+  modules_enabled = { "muc_mam" }
+  muc_log_expires_after = "never"
+CFG
+
+echo "== load.sh"
+"$out/load.sh" "$cfg" | tee "$tmp/load1.log" || fail "load.sh failed"
+grep -q "Data directory: $tmp/prosody/data" "$tmp/load1.log" || fail "load.sh did not use the config's data_path"
+grep -q "Room history rows: [1-9][0-9]* added, 0 already there" "$tmp/load1.log" || fail "no history loaded"
+[ -s "$tmp/prosody/data/prosody.sqlite" ] || fail "database not created in the config's data_path"
+[ ! -e /var/lib/prosody/prosody.sqlite ] || [ /var/lib/prosody/prosody.sqlite -ot "$out/load.sh" ] || fail "touched the system Prosody"
+
+echo "== load.sh again (no duplicates)"
+"$out/load.sh" "$cfg" | tee "$tmp/load2.log" >/dev/null || fail "second load.sh failed"
+grep -q "Room history rows: 0 added" "$tmp/load2.log" || fail "second load added history again: $(grep 'history rows' "$tmp/load2.log")"
+grep -q "Personal archive rows: 0 added" "$tmp/load2.log" || fail "second load added DM rows again"
+
+echo "== start Prosody"
+prosody --config "$cfg" -F >"$tmp/prosody/stdout.log" 2>&1 &
+prosody_pid=$!
+for _ in $(seq 100); do
+  (exec 3<>/dev/tcp/127.0.0.1/$ports) 2>/dev/null && break
+  kill -0 $prosody_pid 2>/dev/null || { cat "$tmp/prosody/stdout.log"; fail "prosody exited"; }
+  sleep 0.2
+done
+set +e
+"$out/load.sh" "$cfg" >"$tmp/load3.log" 2>&1; rc=$?
+set -e
+[ $rc != 0 ] && grep -q "Prosody is running" "$tmp/load3.log" || fail "load.sh did not refuse a running server: $(cat "$tmp/load3.log")"
+
+echo "== slixmpp checks"
+timeout 60 /usr/bin/python3 "$src/tests/integration/export_xmpp/check.py" "$out" 127.0.0.1 "$ports" || fail "client checks"
+echo "export_xmpp: all checks passed"
