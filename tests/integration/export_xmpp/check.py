@@ -37,7 +37,7 @@ class Client(slixmpp.ClientXMPP):
         self.register_handler(Callback("mam", MatchXPath("{jabber:client}message/{%s}result" % NS_MAM), self.on_mam))
         self.add_event_handler("session_start", self.start)
         self.add_event_handler("failed_auth", lambda *_: self.fail("login failed"))
-        self.add_event_handler("presence", lambda p: self.presences.append(p))
+        self.register_handler(Callback("pres", MatchXPath("{jabber:client}presence"), lambda p: self.presences.append(p.xml)))
         self.done = asyncio.get_event_loop().create_future()
 
     def fail(self, what):
@@ -95,12 +95,19 @@ class Client(slixmpp.ClientXMPP):
         # Join and read our own affiliation from the self-presence.
         for room, allowed in ((general, {"member", "owner", "admin"}), ("weekend-plans@" + MUC, {"member", "owner"})):
             self.presences.clear()
-            self.send_presence(pto=room + "/alice-test", pstatus=None,
-                               ppriority=None)
-            await asyncio.sleep(1.0)
-            affs = [i.get("affiliation") for p in self.presences if str(p["from"]).startswith(room)
-                    for i in p.xml.iter("{http://jabber.org/protocol/muc#user}item")
-                    if p.xml.find("{http://jabber.org/protocol/muc#user}x/{http://jabber.org/protocol/muc#user}status[@code='110']") is not None]
+            join = ET.fromstring("<presence xmlns='jabber:client' to='%s/alice-test'><x xmlns='http://jabber.org/protocol/muc'>"
+                                 "<history maxstanzas='0'/></x></presence>" % room)
+            self.send_raw(ET.tostring(join, encoding="unicode"))
+            for _ in range(50):
+                await asyncio.sleep(0.1)
+                if any(p.get("from", "").startswith(room) for p in self.presences):
+                    break
+            ns = "{http://jabber.org/protocol/muc#user}"
+            affs = [i.get("affiliation") for p in self.presences if p.get("from", "").startswith(room + "/")
+                    and p.find(ns + "x/" + ns + "status[@code='110']") is not None
+                    for i in p.iter(ns + "item")]
+            if not affs:
+                print("presences:", [ET.tostring(p, encoding="unicode")[:300] for p in self.presences])
             check(bool(affs) and affs[0] in allowed, f"alice joined {room} with affiliation {affs}")
         winfo = await self.iq("weekend-plans@" + MUC, "<query xmlns='http://jabber.org/protocol/disco#info'/>")
         wfeats = {f.get("var") for f in winfo.xml.iter("{http://jabber.org/protocol/disco#info}feature")}
