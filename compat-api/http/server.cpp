@@ -121,9 +121,8 @@ class WsSession : public gateway::GatewayConnection, public std::enable_shared_f
   void DoRead() {
     ws_.async_read(buffer_, [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
       if (ec) {
-        int code = 0;
-        if (ec == websocket::error::closed) code = self->ws_.reason().code;
-        self->OnClosed(code);
+        // The client's close code counts even when answering its close frame failed (it hung up at once).
+        self->OnClosed(static_cast<int>(self->ws_.reason().code));
         return;
       }
       auto data = self->buffer_.cdata();
