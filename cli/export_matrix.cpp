@@ -66,7 +66,8 @@ int WriteRegistration(const Opts& o) {
 
 void PrintPlan(const ferry::matrix::MatrixExportSummary& s) {
   const auto& p = s.plan;
-  std::printf("Plan for %s (server name %s):\n", p.value("homeserver", std::string("(no homeserver given)")).c_str(),
+  std::string hs = p.value("homeserver", std::string());
+  std::printf("Plan for %s (server name %s):\n", hs.empty() ? "(no --homeserver given)" : hs.c_str(),
               p["server_name"].get<std::string>().c_str());
   for (const auto& r : p["rooms"]) {
     std::printf("  %-5s %-32s %7lld messages, %7lld to send%s%s\n", r["kind"].get<std::string>().c_str(),

@@ -295,7 +295,12 @@ class Converter {
     if (angle) ++u;
     if (s.compare(u, 7, "http://") != 0 && s.compare(u, 8, "https://") != 0) return false;
     size_t e = u;
-    while (e < s.size() && s[e] != ')' && s[e] != '>' && s[e] != ' ' && s[e] != '\n') ++e;
+    int parens = 0;  // balanced parentheses belong to the URL (Wikipedia-style links)
+    while (e < s.size() && s[e] != '>' && s[e] != ' ' && s[e] != '\n') {
+      if (s[e] == '(') ++parens;
+      else if (s[e] == ')' && parens-- == 0) break;
+      ++e;
+    }
     std::string url = s.substr(u, e - u);
     if (angle) {
       if (e >= s.size() || s[e] != '>') return false;
