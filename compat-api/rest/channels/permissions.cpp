@@ -58,6 +58,7 @@ Response PutOverwrite(ServerContext& ctx, Request& req) {
   if (o.type == 0) {
     Role r;
     Status st = ctx.store.GetRole(target, &r);
+    if (st.IsNotFound() && target == *channel.guild_id) st = Status::Ok(), r.guild_id = target;  // @everyone
     if (st.IsNotFound() || (st.ok() && r.guild_id != *channel.guild_id)) throw ApiError(http::UnknownRole());
     if (!st.ok()) ThrowStoreError(st, "loading a role");
   } else {
