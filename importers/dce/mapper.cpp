@@ -117,6 +117,35 @@ struct Fp {
   std::uint64_t Done() const { return h ? h : 1; }
 };
 
+// Fingerprint of a JSON value without serialising it (this runs for every author of every message).
+void AddElement(Fp* f, element e) {
+  switch (e.type()) {
+    case element_type::OBJECT:
+      for (auto [k, v] : Obj(e)) {
+        f->Add(k);
+        AddElement(f, v);
+      }
+      f->Add("}");
+      break;
+    case element_type::ARRAY:
+      for (auto v : Arr(e)) AddElement(f, v);
+      f->Add("]");
+      break;
+    case element_type::STRING: f->Add(Sv(e)); break;
+    case element_type::INT64: f->Add(static_cast<std::uint64_t>(As<std::int64_t>(e))); break;
+    case element_type::UINT64: f->Add(As<std::uint64_t>(e)); break;
+    case element_type::DOUBLE: {
+      double d = As<double>(e);
+      std::uint64_t bits;
+      std::memcpy(&bits, &d, sizeof bits);
+      f->Add(bits);
+      break;
+    }
+    case element_type::BOOL: f->Add(As<bool>(e) ? "true" : "false"); break;
+    case element_type::NULL_VALUE: f->Add("null"); break;
+  }
+}
+
 std::uint64_t HashStr(std::string_view s) {
   Fp f;
   f.Add(s);
@@ -706,7 +735,7 @@ Snowflake Mapper::MapUser(element u, Batch* b, bool* ok) {
   if (dm) ufp.Add(nickname.value_or("\x01"));
   for (auto& [k, v] : other) {
     ufp.Add(k);
-    ufp.Add(simdjson::minify(v));
+    AddElement(&ufp, v);
   }
   auto* seen = user_fp_.Find(*id);
   if (!seen || *seen != ufp.Done()) {
@@ -753,7 +782,7 @@ Snowflake Mapper::MapUser(element u, Batch* b, bool* ok) {
           role.extra[std::string(k)] = ToJson(v);
         }
         one.Add(k);
-        one.Add(simdjson::minify(v));
+        AddElement(&one, v);
       }
       if (!rid || *rid == 0) continue;
       role.id = *rid;
