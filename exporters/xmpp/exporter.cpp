@@ -596,7 +596,7 @@ Status Exporter::WriteRoom(Room& room, std::ostream& log, std::ostream& rooms_js
       }
       for (const auto& [u, emojis] : by_user) {
         if (!users_.count(u)) continue;
-        needed_.insert(u);
+        if (!affiliation.count(u)) affiliate(u, "member");  // reacting is taking part, like posting
         std::string rk = id + "-r-" + std::to_string(u);
         std::string r = "<message xmlns='jabber:client' type='groupchat' from='" + Esc(room_jid + "/" + NickIn(g, u)) +
                         "' id='" + rk + "'><reactions xmlns='urn:xmpp:reactions:0' id='" + id + "'>";
