@@ -171,6 +171,18 @@ void CheckNotLocked(ServerContext& ctx, Channel& channel, Permissions perms) {
   }
 }
 
+// Posting in a thread makes the author a member of it, as on Discord.
+void JoinThreadOnPost(ServerContext& ctx, const Channel& thread, Snowflake user_id, std::int64_t now) {
+  std::vector<std::pair<Snowflake, std::int64_t>> members;
+  if (!ctx.store.ListThreadMembers(thread.id, &members).ok()) return;
+  for (const auto& [u, at] : members)
+    if (u == user_id) return;
+  if (ctx.store.AddThreadMember(thread.id, user_id, now).ok()) {
+    dispatch::ThreadMemberUpdate(ctx, thread, user_id, now);
+    dispatch::ThreadMembersUpdate(ctx, thread, {{user_id, now}}, {});
+  }
+}
+
 Response ListMessages(ServerContext& ctx, Request& req) {
   Channel channel = LoadChannel(ctx, req.SnowflakeParam("channel_id"));
   FormErrors errors;
@@ -281,6 +293,7 @@ Response CreateMessage(ServerContext& ctx, Request& req) {
   m.nonce = mb.nonce;
   if (!nonce_key.empty()) RememberNonce(nonce_key, m.id, now);
   dispatch::MessageCreate(ctx, m);
+  if (IsThreadType(channel.type)) JoinThreadOnPost(ctx, channel, req.user.id, now);
   return Response::Json(RenderMessage(ctx, req, m));
 }
 
