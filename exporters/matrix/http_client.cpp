@@ -126,8 +126,10 @@ class BeastClient : public HttpClient {
       ec = Run([&](auto h) { tls_stream_->async_handshake(ssl::stream_base::client, h); });
       if (ec) {
         Close();
-        return Status::IoError("TLS handshake with " + host_ + " failed (certificate verification is on): " +
-                               ec.message());
+        std::string what = "TLS handshake with " + host_ + " failed (certificate verification is on): " + ec.message();
+        // A certificate the system does not trust will not become trusted by retrying: fail at once.
+        if (ec.category() == net::error::get_ssl_category()) return Status::PermissionDenied(what);
+        return Status::IoError(what);
       }
     }
     buffer_.clear();

@@ -3,7 +3,8 @@
 //
 // One HttpClient per thread. Every operation has a deadline, so a stalled server cannot hang an export.
 // Transport failures (refused, reset, timeout, TLS) come back as kIoError and close the connection; the next
-// request reconnects. HTTP statuses, including 4xx/5xx, are not errors here: the caller decides.
+// request reconnects; a certificate that fails verification is kPermissionDenied (retrying cannot help).
+// HTTP statuses, including 4xx/5xx, are not errors here: the caller decides.
 #pragma once
 
 #include <cstdint>
