@@ -951,6 +951,7 @@ Status Exporter::Run() {
 
 Status ExportXmpp(Store& store, const XmppExportOptions& options, Progress* progress, XmppExportSummary* summary) {
   NullProgress null;
+  *summary = XmppExportSummary{};
   Exporter e(store, options, progress ? progress : &null, summary);
   return e.Run();
 }
