@@ -2,6 +2,9 @@
 // deterministically, reruns write identical files, bad options fail clearly.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
