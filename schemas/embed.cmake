@@ -1,5 +1,6 @@
 # Writes the numbered migrations into a C++ include: { version, "sql" } pairs in order.
 set(body "// generated from schemas/*.sql — do not edit\n")
+string(REPLACE "|" ";" FILES "${FILES}")
 foreach(f ${FILES})
   get_filename_component(name ${f} NAME)
   string(SUBSTRING ${name} 0 4 num)

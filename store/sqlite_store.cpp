@@ -241,7 +241,10 @@ Status SqliteStore::OpenImpl(const std::string& path, const OpenOptions& options
     }
     FERRY_RETURN_IF_ERROR(s->Migrate());
   }
-  if (!options.read_only) std::filesystem::create_directories(s->blob_dir());
+  if (!options.read_only) {
+    std::filesystem::create_directories(s->blob_dir());
+    FERRY_RETURN_IF_ERROR(s->FlushFts());  // a queue left by a killed process
+  }
   *out = std::move(s);
   return Status::Ok();
 }
@@ -282,14 +285,22 @@ SqliteStore::~SqliteStore() {
 }
 
 Stmt SqliteStore::Prepare(const char* sql, Status* st) {
+  // Hot path of bulk imports: look the statement up by the text's address first (callers pass literals or
+  // static strings), confirming with strcmp so a reused address can never return the wrong statement.
+  auto hit = by_address_.find(sql);
+  if (hit != by_address_.end() && std::strcmp(hit->second.first, sql) == 0) return Stmt(db_, hit->second.second);
   auto it = cache_.find(sql);
-  if (it != cache_.end()) return Stmt(db_, it->second);
+  if (it != cache_.end()) {
+    by_address_[sql] = {it->first.c_str(), it->second};
+    return Stmt(db_, it->second);
+  }
   sqlite3_stmt* s = nullptr;
   if (sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, nullptr) != SQLITE_OK) {
     if (st) *st = Status::StoreError(std::string("sqlite prepare: ") + sqlite3_errmsg(db_) + " in: " + sql);
     return Stmt(db_, nullptr);
   }
-  cache_.emplace(sql, s);
+  auto ins = cache_.emplace(sql, s).first;
+  by_address_[sql] = {ins->first.c_str(), s};
   return Stmt(db_, s);
 }
 
@@ -325,8 +336,18 @@ Status SqliteStore::Begin() {
   in_tx_ = true;
   return Status::Ok();
 }
+Status SqliteStore::FlushFts() {
+  // Only the pending rows are touched; an empty queue costs one index probe.
+  FERRY_RETURN_IF_ERROR(Exec(
+      "INSERT INTO messages_fts(rowid, content) SELECT m.id, m.content FROM fts_pending p JOIN messages m"
+      " ON m.id = p.id WHERE m.content IS NOT NULL AND m.content <> ''"));
+  return Exec("DELETE FROM fts_pending");
+}
+
 Status SqliteStore::Commit() {
   if (!in_tx_) return Status::Conflict("no transaction is open");
+  Status flushed = FlushFts();
+  if (!flushed.ok()) return flushed;
   Status st = Exec("COMMIT");
   if (st.ok()) in_tx_ = false;
   return st;
@@ -662,6 +683,20 @@ Status SqliteStore::UpsertMember(const Member& m, const Source& src) {
 }
 
 Status SqliteStore::UpsertMessage(const Message& m, const Source& src) {
+  if (!in_tx_) {
+    // One transaction, so the message and its search entry appear together.
+    FERRY_RETURN_IF_ERROR(Begin());
+    Status st = UpsertMessageInTx(m, src);
+    if (!st.ok()) {
+      Rollback();
+      return st;
+    }
+    return Commit();
+  }
+  return UpsertMessageInTx(m, src);
+}
+
+Status SqliteStore::UpsertMessageInTx(const Message& m, const Source& src) {
   Status st;
   auto sel = Prepare("SELECT source_ms, extra, collections FROM messages WHERE id=?", &st);
   FERRY_RETURN_IF_ERROR(st);

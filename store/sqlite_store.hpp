@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 
 #include <map>
+#include <unordered_map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -150,6 +151,8 @@ class SqliteStore : public Store {
  private:
   SqliteStore() = default;
   Status Migrate();
+  Status FlushFts();
+  Status UpsertMessageInTx(const Message& m, const Source& src);
   Status WriteCollections(const Message& m, bool newer, int stored_known, bool existed);
 
   std::string path_;
@@ -157,6 +160,7 @@ class SqliteStore : public Store {
   int version_ = 0;
   bool in_tx_ = false;
   std::map<std::string, sqlite3_stmt*> cache_;
+  std::unordered_map<const char*, std::pair<const char*, sqlite3_stmt*>> by_address_;
 };
 
 // Merges JSON objects: keys of `incoming` override `base` when `incoming_wins`, else only fill missing keys.
