@@ -288,5 +288,44 @@ TEST_F(StoreTest, ReactionsThroughTheApiKeepCountsInStep) {
   EXPECT_TRUE(m.reactions->empty());
 }
 
+
+TEST_F(StoreTest, SearchIndexQueuedByAKilledWriterIsBuiltOnOpen) {
+  // What a process killed between writing a message and indexing it leaves behind: the row and its queue entry.
+  store_.reset();
+  sqlite3* db;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "INSERT INTO messages(id, channel_id, content, ts_ms) VALUES (42, 10, 'orphaned words', 0);"
+                         "INSERT OR IGNORE INTO fts_pending(id) VALUES (42);",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  ASSERT_TRUE(Store::Open(path_, {}, &store_).ok());
+  std::vector<SearchHit> hits;
+  SearchQuery q;
+  q.text = "orphaned";
+  ASSERT_TRUE(store_->Search(q, &hits).ok());
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ(hits[0].message.id, 42u);
+}
+
+TEST_F(StoreTest, MessagesWrittenInOneTransactionAreSearchableAfterCommit) {
+  ASSERT_TRUE(store_->Begin().ok());
+  for (Snowflake id = 1; id <= 50; ++id) ASSERT_TRUE(store_->UpsertMessage(Msg(id, "batch word" + std::to_string(id)), {}).ok());
+  Message edited = Msg(7, "changed inside the group");
+  ASSERT_TRUE(store_->UpsertMessage(edited, {0, 1}).ok());
+  ASSERT_TRUE(store_->Commit().ok());
+  std::vector<SearchHit> hits;
+  SearchQuery q;
+  q.text = "batch";
+  q.limit = 100;
+  ASSERT_TRUE(store_->Search(q, &hits).ok());
+  EXPECT_EQ(hits.size(), 49u);
+  q.text = "changed";
+  ASSERT_TRUE(store_->Search(q, &hits).ok());
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ(hits[0].message.id, 7u);
+}
+
 }  // namespace
 }  // namespace ferry
