@@ -255,8 +255,7 @@ def main():
     ap.add_argument("--lib", choices=("py", "js"), required=True)
     ap.add_argument("--ferry", required=True)
     ap.add_argument("--fixtures", default=os.path.join(ROOT, "fixtures", "dce", "sample"))
-    ap.add_argument("--spec", default=os.path.normpath(os.path.join(ROOT, "..", "shared", "discord-api-spec",
-                                                                     "openapi.json")))
+    ap.add_argument("--spec", default=os.path.join(ROOT, "third_party", "discord-api-spec", "openapi.json"))
     args = ap.parse_args()
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)

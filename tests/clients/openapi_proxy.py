@@ -31,7 +31,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_SPEC = os.environ.get(
     "FERRY_OPENAPI_SPEC",
-    os.path.normpath(os.path.join(HERE, "..", "..", "..", "shared", "discord-api-spec", "openapi.json")))
+    os.path.normpath(os.path.join(HERE, "..", "..", "third_party", "discord-api-spec", "openapi.json")))
 API_PREFIX = re.compile(r"^/api(?:/v(?:9|10))?(?=/|$)")
 RATE_LIMIT_HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset",
                       "X-RateLimit-Reset-After", "X-RateLimit-Bucket")

@@ -15,7 +15,7 @@ sys.path.insert(0, os.path.join(SRC, "tests", "clients"))
 from openapi_proxy import Spec  # noqa: E402
 
 SPEC = Spec(os.environ.get("FERRY_OPENAPI_SPEC",
-                           os.path.normpath(os.path.join(SRC, "..", "shared", "discord-api-spec", "openapi.json"))))
+                           os.path.join(SRC, "third_party", "discord-api-spec", "openapi.json")))
 GUILD = "794762915348742151"
 GENERAL = "794762915348742153"
 RANDOM = "794763146035331073"
