@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/command.hpp"
+#include "cli/export_common.hpp"
 #include "exporters/html/html_exporter.hpp"
 #include "store/snowflake.hpp"
 #include "store/store.hpp"
@@ -19,21 +20,10 @@ struct Opts {
   bool no_search = false, json = false;
 };
 
-int ExitFor(const ferry::Status& st) {
-  using C = ferry::Status::Code;
-  switch (st.code()) {
-    case C::kNotFound: case C::kInvalidInput: return ferry::cli::kExitUsage;
-    case C::kIoError: return ferry::cli::kExitInputFailed;
-    case C::kInterrupted: return ferry::cli::kExitInterrupted;
-    case C::kStoreError: case C::kVersionMismatch: return ferry::cli::kExitStore;
-    default: return ferry::cli::kExitRuntime;
-  }
-}
+int ExitFor(const ferry::Status& st) { return ferry::cli::ExportExitCode(st); }
 
 int Fail(const Opts& o, const std::string& msg, int code) {
-  std::fprintf(stderr, "ferry export html: %s\n", msg.c_str());
-  if (o.json) std::printf("%s\n", nlohmann::json{{"ok", false}, {"error", msg}, {"exit_code", code}}.dump().c_str());
-  return code;
+  return ferry::cli::ExportFail("export html", o.json, msg, code);
 }
 
 ferry::cli::Registrar reg(
@@ -53,16 +43,10 @@ ferry::cli::Registrar reg(
         opt.page_size = o->page_size;
         opt.search = !o->no_search;
         opt.interrupted = [] { return ferry::cli::InterruptRequested(); };
-        for (const auto& g : o->guilds) {
-          auto id = ferry::ParseSnowflake(g);
-          if (!id) return Fail(*o, "--guild " + g + " is not a snowflake id", ferry::cli::kExitUsage);
-          opt.guild_ids.push_back(*id);
-        }
-        for (const auto& c : o->channels) {
-          auto id = ferry::ParseSnowflake(c);
-          if (!id) return Fail(*o, "--channel " + c + " is not a snowflake id", ferry::cli::kExitUsage);
-          opt.channel_ids.push_back(*id);
-        }
+        std::string bad_id;
+        if (!ferry::cli::ParseIdList("--guild", o->guilds, &opt.guild_ids, &bad_id) ||
+            !ferry::cli::ParseIdList("--channel", o->channels, &opt.channel_ids, &bad_id))
+          return Fail(*o, bad_id, ferry::cli::kExitUsage);
         ferry::OpenOptions oo;
         oo.create_if_missing = false;
         oo.read_only = true;

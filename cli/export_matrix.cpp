@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/command.hpp"
+#include "cli/export_common.hpp"
 #include "exporters/matrix/exporter.hpp"
 #include "exporters/matrix/registration.hpp"
 #include "store/snowflake.hpp"
@@ -142,16 +143,10 @@ ferry::cli::Registrar reg(
           ferry::Status st = ferry::matrix::ReadRegistration(o->registration, &opt.registration);
           if (!st.ok()) return Fail(*o, st.ToString(), ferry::cli::kExitUsage);
         }
-        for (const auto& g : o->guilds) {
-          auto id = ferry::ParseSnowflake(g);
-          if (!id) return Fail(*o, "--guild " + g + " is not a snowflake id", ferry::cli::kExitUsage);
-          opt.guild_ids.push_back(*id);
-        }
-        for (const auto& c : o->channels) {
-          auto id = ferry::ParseSnowflake(c);
-          if (!id) return Fail(*o, "--channel " + c + " is not a snowflake id", ferry::cli::kExitUsage);
-          opt.channel_ids.push_back(*id);
-        }
+        std::string bad_id;
+        if (!ferry::cli::ParseIdList("--guild", o->guilds, &opt.guild_ids, &bad_id) ||
+            !ferry::cli::ParseIdList("--channel", o->channels, &opt.channel_ids, &bad_id))
+          return Fail(*o, bad_id, ferry::cli::kExitUsage);
         ferry::OpenOptions oo;
         oo.create_if_missing = false;
         oo.read_only = o->dry_run;

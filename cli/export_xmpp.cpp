@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/command.hpp"
+#include "cli/export_common.hpp"
 #include "exporters/xmpp/exporter.hpp"
 #include "store/snowflake.hpp"
 #include "store/store.hpp"
@@ -18,21 +19,10 @@ struct Opts {
   bool no_dms = false, json = false;
 };
 
-int ExitFor(const ferry::Status& st) {
-  using C = ferry::Status::Code;
-  switch (st.code()) {
-    case C::kNotFound: case C::kInvalidInput: return ferry::cli::kExitUsage;
-    case C::kIoError: return ferry::cli::kExitInputFailed;
-    case C::kInterrupted: return ferry::cli::kExitInterrupted;
-    case C::kStoreError: case C::kVersionMismatch: return ferry::cli::kExitStore;
-    default: return ferry::cli::kExitRuntime;
-  }
-}
+int ExitFor(const ferry::Status& st) { return ferry::cli::ExportExitCode(st); }
 
 int Fail(const Opts& o, const std::string& msg, int code) {
-  std::fprintf(stderr, "ferry export xmpp: %s\n", msg.c_str());
-  if (o.json) std::printf("%s\n", nlohmann::json{{"ok", false}, {"error", msg}, {"exit_code", code}}.dump().c_str());
-  return code;
+  return ferry::cli::ExportFail("export xmpp", o.json, msg, code);
 }
 
 ferry::cli::Registrar reg(
