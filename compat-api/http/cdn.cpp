@@ -13,21 +13,6 @@
 namespace ferry::compat::http {
 namespace {
 
-std::vector<std::string_view> Segments(std::string_view path) {
-  std::vector<std::string_view> out;
-  std::size_t i = 0;
-  while (i < path.size()) {
-    if (path[i] == '/') {
-      ++i;
-      continue;
-    }
-    std::size_t j = path.find('/', i);
-    if (j == std::string_view::npos) j = path.size();
-    out.push_back(path.substr(i, j - i));
-    i = j;
-  }
-  return out;
-}
 
 std::string StemOf(std::string_view name) { return std::string(name.substr(0, name.find('.'))); }
 
@@ -98,7 +83,7 @@ std::string SniffContentType(std::string_view head, std::string_view filename) {
 }
 
 Response ServeCdn(ServerContext& ctx, std::string_view path) {
-  auto segs = Segments(path);  // "cdn", kind, ...
+  auto segs = SplitPath(path);  // "cdn", kind, ...
   if (segs.size() < 3) return NotFound();
   std::string_view kind = segs[1];
   if (kind == "attachments" || kind == "ephemeral-attachments") {

@@ -6,7 +6,6 @@
 #include "store/snowflake.hpp"
 
 namespace ferry::compat::http {
-namespace {
 
 std::vector<std::string_view> SplitPath(std::string_view path) {
   std::vector<std::string_view> out;
@@ -23,6 +22,8 @@ std::vector<std::string_view> SplitPath(std::string_view path) {
   }
   return out;
 }
+
+namespace {
 
 bool IsParam(const std::string& seg) { return seg.size() > 2 && seg.front() == '{' && seg.back() == '}'; }
 

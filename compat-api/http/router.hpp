@@ -150,6 +150,9 @@ std::optional<ApiTarget> SplitApiTarget(std::string_view target);
 
 // Percent-decoding ('+' → space when form is true). Invalid escapes are kept literally.
 std::string PercentDecode(std::string_view s, bool form = false);
+
+// The non-empty segments of a URL path ("/a//b/" → {"a", "b"}); views into `path`.
+std::vector<std::string_view> SplitPath(std::string_view path);
 // Parses "a=1&b=2" into decoded pairs.
 std::vector<std::pair<std::string, std::string>> ParseQuery(std::string_view query);
 
