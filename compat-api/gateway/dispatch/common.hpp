@@ -41,4 +41,18 @@ inline Channel ChannelOf(ServerContext& ctx, Snowflake channel_id) {
   return c;
 }
 
+// MESSAGE_CREATE and MESSAGE_UPDATE carry the same payload (the whole message) under the same routing rules:
+// channel visibility, GUILD_MESSAGES / DIRECT_MESSAGES, and MESSAGE_CONTENT stripping except for the author
+// and mentioned users.
+inline void PublishMessage(ServerContext& ctx, const Message& m, const char* type) {
+  Channel c = ChannelOf(ctx, m.channel_id);
+  Message msg = m;
+  if (!msg.guild_id && InGuild(c)) msg.guild_id = c.guild_id;
+  auto ev = ForChannel(c, type, objects::MessageJson(ctx, msg), intents::kGuildMessages, intents::kDirectMessages);
+  ev.message_content = true;
+  ev.author_id = m.author_id.value_or(0);
+  if (m.mention_user_ids) ev.mentioned_user_ids = *m.mention_user_ids;
+  ctx.fanout.Publish(std::move(ev));
+}
+
 }  // namespace ferry::compat::dispatch::detail

@@ -3,16 +3,6 @@
 
 namespace ferry::compat::dispatch {
 
-void MessageUpdate(ServerContext& ctx, const Message& m) {
-  Channel c = detail::ChannelOf(ctx, m.channel_id);
-  Message msg = m;
-  if (!msg.guild_id && detail::InGuild(c)) msg.guild_id = c.guild_id;
-  auto ev = detail::ForChannel(c, "MESSAGE_UPDATE", objects::MessageJson(ctx, msg), intents::kGuildMessages,
-                               intents::kDirectMessages);
-  ev.message_content = true;
-  ev.author_id = m.author_id.value_or(0);
-  if (m.mention_user_ids) ev.mentioned_user_ids = *m.mention_user_ids;
-  ctx.fanout.Publish(std::move(ev));
-}
+void MessageUpdate(ServerContext& ctx, const Message& m) { detail::PublishMessage(ctx, m, "MESSAGE_UPDATE"); }
 
 }  // namespace ferry::compat::dispatch
