@@ -11,9 +11,9 @@
 // punctuation/symbol/emoji ranges, fold case for ASCII, Latin-1, Greek and Cyrillic, cut to 32 bytes, drop
 // one-byte tokens.
 //
-// Memory: postings are spilled to per-shard temporary files while messages stream by; Finish() sorts one
-// shard at a time. The shard count grows with the expected number of messages, so a shard stays small and
-// memory stays flat however large the archive is.
+// Memory: postings are buffered up to a fixed budget, sorted by (shard, token) and spilled as sorted run files;
+// Finish() k-way merges the runs (in several passes when there are many) and streams each shard file out. A
+// frequent word's posting list is never held in memory, so memory stays flat however large the archive is.
 #pragma once
 
 #include <cstdint>
@@ -39,18 +39,28 @@ struct SearchChannel {
 class SearchIndexWriter {
  public:
   ~SearchIndexWriter();
-  Status Open(const std::string& dir, std::int64_t expected_docs);
+  // `run_bytes` is the postings buffer budget (tests pass a tiny one to exercise multi-pass merging).
+  Status Open(const std::string& dir, std::int64_t expected_docs, size_t run_bytes = kDefaultRunBytes);
   Status AddDoc(int channel_index, std::uint64_t message_id, int page, std::string_view author, std::int64_t ts_ms,
                 std::string_view text);
   Status Finish(const std::vector<SearchChannel>& channels);
   std::int64_t docs() const { return docs_; }
+  size_t runs_written() const { return runs_written_; }
+
+  static constexpr size_t kDefaultRunBytes = 8 << 20;
 
  private:
-  Status Spill(std::uint32_t shard);
+  Status SpillRun();
   Status CloseDocFile();
+  std::string RunPath(size_t n) const;
   std::string dir_, tmp_;
   std::uint32_t shards_ = 16;
-  std::vector<std::string> buffers_;
+  size_t run_bytes_ = kDefaultRunBytes;
+  // Buffered postings as run records (see search_index.cpp), and the offset of each record in `pending_`.
+  std::string pending_;
+  std::vector<std::uint32_t> offsets_;
+  std::vector<std::string> runs_;  // run files in doc order, each sorted by (shard, token, doc)
+  size_t runs_written_ = 0;
   std::int64_t docs_ = 0;
   std::FILE* doc_file_ = nullptr;
   bool first_in_file_ = true;
