@@ -67,6 +67,7 @@ class SqliteStore : public Store {
   Status Begin() override;
   Status Commit() override;
   Status Rollback() override;
+  Status FlushSearchIndex(Progress* progress) override;
 
   Status BeginRun(ImportRun* run) override;
   Status FinishRun(const ImportRun& run) override;
@@ -135,6 +136,15 @@ class SqliteStore : public Store {
                         Snowflake* channel_id) override;
   Status FindEmoji(Snowflake emoji_id, Emoji* out) override;
   Status MaxSnowflake(Snowflake* out) override;
+  std::uint64_t ChangeCounter() override;
+  Status ListMessageIds(const MessageQuery& q, std::vector<Snowflake>* out) override;
+  Status GetMessages(const std::vector<Snowflake>& ids, std::vector<Message>* out) override;
+  // Collections of a whole page in one query per collection (what LoadMessageCollections does per message).
+  Status LoadMessageCollectionsBatch(std::vector<Message>* msgs);
+  // One read transaction around the queries of a page (one snapshot, one lock round-trip instead of one
+  // per query); no-ops inside a write transaction.
+  Status BeginRead();
+  void EndRead();
 
   // ---- shared helpers for sqlite_*.cpp files -------------------------------------------------------
   // A cached prepared statement (prepared once per connection).
@@ -159,6 +169,11 @@ class SqliteStore : public Store {
   sqlite3* db_ = nullptr;
   int version_ = 0;
   bool in_tx_ = false;
+  // store/sqlite_compat_core.cpp: read transactions and ChangeCounter().
+  bool read_tx_ = false;
+  std::uint64_t change_counter_ = 0;
+  std::int64_t seen_data_version_ = -1, seen_local_changes_ = -1;
+  bool defer_fts_ = false;  // bulk load: the search queue is indexed by FlushSearchIndex()
   std::map<std::string, sqlite3_stmt*> cache_;
   std::unordered_map<const char*, std::pair<const char*, sqlite3_stmt*>> by_address_;
 };

@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "store/model.hpp"
+#include "store/progress.hpp"
 #include "store/status.hpp"
 
 namespace ferry {
@@ -36,7 +37,8 @@ struct OpenOptions {
   bool create_if_missing = true;
   bool read_only = false;
   // Import-time tuning: larger page cache, fewer fsyncs. Safe against process death (WAL), which is what
-  // kill -9 tests; only a power loss can lose the last committed batches.
+  // kill -9 tests; only a power loss can lose the last committed batches. Search indexing is deferred to
+  // FlushSearchIndex() (indexing a whole import at once costs about half of indexing it batch by batch).
   bool bulk_load = false;
 };
 
@@ -97,6 +99,12 @@ class Store {
   virtual Status Begin() = 0;
   virtual Status Commit() = 0;
   virtual Status Rollback() = 0;
+
+  // Makes every committed message searchable. Without bulk_load each Commit() does this itself; a bulk-load
+  // store queues messages for search and the importer calls this when its run ends. Works in chunks, each
+  // its own transaction, so an interrupted flush loses nothing: the rest is indexed by the next call or
+  // when the store is next opened for writing. Must not be called inside Begin/Commit. `progress` may be null.
+  virtual Status FlushSearchIndex(Progress* progress) = 0;
 
   // ---- provenance ----------------------------------------------------------------------------------
   // Records a new run with status "running"; fills run->id and run->started_ms.
@@ -205,6 +213,34 @@ class Store {
   // New ids are generated above it.
   virtual Status MaxSnowflake(Snowflake* out) {
     *out = 0;
+    return Status::Ok();
+  }
+  // A number that changes whenever the store's content may have changed since the previous call: a write
+  // through this object or a commit by any other process (e.g. `ferry import` beside `ferry serve`). Cheap
+  // enough to call per request; lets callers keep caches of rendered objects. The default always changes.
+  virtual std::uint64_t ChangeCounter() {
+    static std::uint64_t n = 0;
+    return ++n;
+  }
+  // The ids ListMessages(q) returns, in its order, without loading the messages (for callers that keep
+  // rendered messages and need only the page's composition).
+  virtual Status ListMessageIds(const MessageQuery& q, std::vector<Snowflake>* out) {
+    std::vector<Message> page;
+    Status st = ListMessages(q, &page);
+    out->clear();
+    for (const auto& m : page) out->push_back(m.id);
+    return st;
+  }
+  // The (not deleted) messages with these ids, in the order given; unknown and deleted ids are left out.
+  virtual Status GetMessages(const std::vector<Snowflake>& ids, std::vector<Message>* out) {
+    out->clear();
+    for (Snowflake id : ids) {
+      Message m;
+      Status st = GetMessage(0, id, &m);
+      if (st.IsNotFound()) continue;
+      if (!st.ok()) return st;
+      if (!m.deleted) out->push_back(std::move(m));
+    }
     return Status::Ok();
   }
 

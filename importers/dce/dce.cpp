@@ -562,6 +562,12 @@ Status Importer::Run(const std::vector<std::string>& paths) {
     }
     if (interrupted_) break;
   }
+  // A bulk-load store indexes the run for search here, at once (an interrupted run is indexed when the
+  // store is next opened for writing, so Ctrl-C stays quick).
+  if (!interrupted_) {
+    Status fl = store_.FlushSearchIndex(&progress_);
+    if (!fl.ok() && failure.ok()) failure = fl;
+  }
   progress_.Finish();
 
   res_->users = mapper_.distinct_users();

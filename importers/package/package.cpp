@@ -193,6 +193,7 @@ class Importer {
     src_time_.source_time_ms = 0;
 
     Status st = ImportAll();
+    if (st.ok()) st = store_->FlushSearchIndex(progress_);
     run.counts = counts_;
     run.notes = RunNotes();
     if (!st.ok()) run.notes["error"] = st.message();

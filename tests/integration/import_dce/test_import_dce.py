@@ -347,8 +347,13 @@ def test_kill(tmp):
                 done_files = q(store, "SELECT count(*) FROM run_files WHERE status='done'")[0][0]
                 print("killed at %.1fs: %d file(s) done, %d messages committed" %
                       (d, done_files, q(store, "SELECT count(*) FROM messages")[0][0]))
-        rc, s, err = import_json(store, data)
-        check(rc == 0 and s["status"] == "done", "rerun finishes: %r %s" % (rc, err))
+        if finished:
+            # The import ended before the kill came (a fast or warm machine): nothing to resume, and a rerun
+            # would rightly record a run of its own. What it wrote must still equal the reference.
+            print("import finished before the kill at %.1fs: compared as is" % delays[-1])
+        else:
+            rc, s, err = import_json(store, data)
+            check(rc == 0 and s["status"] == "done", "rerun finishes: %r %s" % (rc, err))
         got = dump(store, skip_tables=("import_runs", "sqlite_sequence"))
         check(got == want, "resumed import equals an uninterrupted one (kill at %r):\n%s" % (delays, diff(want, got)))
         runs = q(store, "SELECT id, kind, path, status, sha256 FROM import_runs")
