@@ -20,6 +20,7 @@
 #include "compat-api/http/rate_limit.hpp"
 #include "compat-api/http/server.hpp"
 #include "compat-api/permissions.hpp"
+#include "compat-api/render_cache.hpp"
 #include "store/snowflake.hpp"
 
 namespace ferry::cli {
@@ -114,6 +115,8 @@ int Run(const ServeOptions& o) {
     if (!compat::PermissionsInChannel(*store, channel, user_id, &p).ok()) return false;
     return compat::Has(p, compat::perm::kViewChannel);
   };
+  compat::RenderCache render_cache;
+  ctx.render_cache = &render_cache;
   hub.set_context(&ctx);
   compat::http::RateLimiter limiter(!o.no_rate_limits);
   compat::http::ApiHandler api(ctx, limiter);
@@ -129,6 +132,8 @@ int Run(const ServeOptions& o) {
     std::fprintf(stderr, "ferry serve: %s\n", st.ToString().c_str());
     return st.code() == Status::Code::kInvalidInput ? kExitUsage : kExitRuntime;
   }
+  // Before the URLs are printed: a supervisor may send SIGTERM as soon as it has read them.
+  server.HandleSignals();
 
   std::string base = o.public_url;
   while (!base.empty() && base.back() == '/') base.pop_back();
@@ -161,7 +166,6 @@ int Run(const ServeOptions& o) {
   }
   std::fflush(stdout);
   spdlog::info("serving {} (ids above {}), {} rate limits", o.store, floor, o.no_rate_limits ? "without" : "with");
-  server.HandleSignals();
   server.Run();
   spdlog::info("stopped");
   return kExitOk;

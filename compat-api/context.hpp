@@ -20,6 +20,7 @@
 namespace ferry::compat {
 
 class Fanout;
+class RenderCache;
 
 // Bounds on what a client may send or hold. Defaults are what `ferry serve` uses.
 struct Limits {
@@ -53,6 +54,9 @@ struct ServerContext {
   std::string public_base;  // "http://127.0.0.1:8080"        (scheme://host:port)
 
   Limits limits;
+
+  // Rendered messages and lookups kept between requests (compat-api/render_cache.hpp); null = no caching.
+  RenderCache* render_cache = nullptr;
 
   // Permission hook used by the gateway to decide whether the bot `user_id` can see `channel` (VIEW_CHANNEL,
   // threads via their parent). compat-api/permissions.* provides the algorithm; cli/serve.cpp installs it.

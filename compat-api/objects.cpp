@@ -6,6 +6,7 @@
 #include <openssl/sha.h>
 
 #include "compat-api/permissions.hpp"
+#include "compat-api/render_cache.hpp"
 #include "store/snowflake.hpp"
 #include "store/timestamp.hpp"
 
@@ -127,7 +128,18 @@ Json UserJson(const User& u) {
 
 Json UserJson(ServerContext& ctx, Snowflake id) {
   User u;
-  if (ctx.store.GetUser(id, &u).ok()) return UserJson(u);
+  if (ctx.render_cache && ctx.render_cache->active()) {
+    const std::optional<User>* hit = ctx.render_cache->FindUser(id);
+    if (!hit) {
+      std::optional<User> found;
+      if (ctx.store.GetUser(id, &u).ok()) found = u;
+      ctx.render_cache->PutUser(id, std::move(found));
+      hit = ctx.render_cache->FindUser(id);
+    }
+    if (hit && *hit) return UserJson(**hit);
+  } else if (ctx.store.GetUser(id, &u).ok()) {
+    return UserJson(u);
+  }
   u = User{};
   u.id = id;
   u.username = "Deleted User";
@@ -453,7 +465,16 @@ Json MessageJson(ServerContext& ctx, const Message& m, const MessageOptions& opt
     j["guild_id"] = Id(*m.guild_id);
     if (opts.with_member && author) {
       Member mem;
-      if (ctx.store.GetMember(*m.guild_id, author, &mem).ok()) j["member"] = MemberJson(ctx, mem, false);
+      RenderCache* cache = ctx.render_cache && ctx.render_cache->active() ? ctx.render_cache : nullptr;
+      const std::optional<Member>* hit = cache ? cache->FindMember(*m.guild_id, author) : nullptr;
+      if (hit) {
+        if (*hit) j["member"] = MemberJson(ctx, **hit, false);
+      } else if (ctx.store.GetMember(*m.guild_id, author, &mem).ok()) {
+        j["member"] = MemberJson(ctx, mem, false);
+        if (cache) cache->PutMember(*m.guild_id, author, mem);
+      } else if (cache) {
+        cache->PutMember(*m.guild_id, author, std::nullopt);
+      }
     }
   }
   if (m.reactions && !m.reactions->empty()) {
@@ -493,6 +514,37 @@ Json MessageJson(ServerContext& ctx, const Message& m, const MessageOptions& opt
     }
   }
   return j;
+}
+
+std::string MessageText(ServerContext& ctx, const Message& m, Snowflake viewer_id) {
+  RenderCache* cache = ctx.render_cache && ctx.render_cache->active() && !m.nonce ? ctx.render_cache : nullptr;
+  if (cache)
+    if (const std::string* hit = cache->FindMessage(m.id, viewer_id)) return *hit;
+  MessageOptions o;
+  o.viewer_id = viewer_id;
+  std::string text = MessageJson(ctx, m, o).dump(-1, ' ', false, Json::error_handler_t::replace);
+  if (cache) cache->PutMessage(m.id, viewer_id, text);
+  return text;
+}
+
+std::string MessagesArrayText(ServerContext& ctx, const std::vector<Message>& msgs, Snowflake viewer_id) {
+  std::vector<std::string> parts;
+  parts.reserve(msgs.size());
+  std::size_t bytes = 2;
+  for (const auto& m : msgs) {
+    if (m.deleted) continue;
+    parts.push_back(MessageText(ctx, m, viewer_id));
+    bytes += parts.back().size() + 1;
+  }
+  std::string out;
+  out.reserve(bytes);
+  out.push_back('[');
+  for (const auto& p : parts) {
+    if (out.size() > 1) out.push_back(',');
+    out += p;
+  }
+  out.push_back(']');
+  return out;
 }
 
 // ---- applications -----------------------------------------------------------------------------------------

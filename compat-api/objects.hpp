@@ -83,6 +83,12 @@ struct MessageOptions {
 // position for thread messages is omitted.
 Json MessageJson(ServerContext& ctx, const Message& m, const MessageOptions& opts = {});
 
+// MessageJson (with default options for `viewer_id`) serialised, for REST responses. Inside a
+// RenderCache::Scope the text comes from / goes to ctx.render_cache.
+std::string MessageText(ServerContext& ctx, const Message& m, Snowflake viewer_id);
+// A JSON array of MessageText for each message not marked deleted, in the given order.
+std::string MessagesArrayText(ServerContext& ctx, const std::vector<Message>& msgs, Snowflake viewer_id);
+
 Json AttachmentJson(const ServerContext& ctx, Snowflake channel_id, const Attachment& a);
 Json EmojiJson(const Emoji& e);  // {id: "…"|null, name, animated?}
 Json ReactionJson(const Reaction& r, Snowflake viewer_id);

@@ -275,11 +275,23 @@ void GatewayConnection::HandleRequestMembers(const Json& d) {
     else add_user(u);
   }
   Json nonce = d.contains("nonce") ? d["nonce"] : Json(nullptr);
-  for (Snowflake g : guilds) {
-    if (!session_) return;
-    if (std::find(session_->guild_ids.begin(), session_->guild_ids.end(), g) == session_->guild_ids.end()) continue;
-    for (auto& chunk : dispatch::GuildMembersChunks(ctx_, g, query, user_ids, limit, nonce))
-      hub_.SendTo(*session_, "GUILD_MEMBERS_CHUNK", chunk);
+  // Discord ignores a nonce longer than 32 bytes (the chunks then carry none).
+  if (nonce.is_string() && nonce.get<std::string>().size() > 32) nonce = nullptr;
+  if (!session_ || guilds.empty()) return;
+  // Discord's limits on this op (Gateway docs, "Request Guild Members"): one guild per request (the first);
+  // the entire member list (no user_ids, empty query) needs GUILD_MEMBERS, else the request is dropped
+  // without an answer or a close, as Discord does; presences need GUILD_PRESENCES, else they are off.
+  const Snowflake g = guilds.front();
+  if (user_ids.empty() && query.empty() && !(session_->intents & intents::kGuildMembers)) {
+    spdlog::debug("gateway {}: member list request for guild {} without GUILD_MEMBERS intent: ignored", remote_, g);
+    return;
+  }
+  const bool presences = d.contains("presences") && d["presences"].is_boolean() && d["presences"].get<bool>() &&
+                         (session_->intents & intents::kGuildPresences);
+  if (std::find(session_->guild_ids.begin(), session_->guild_ids.end(), g) == session_->guild_ids.end()) return;
+  for (auto& chunk : dispatch::GuildMembersChunks(ctx_, g, query, user_ids, limit, nonce)) {
+    if (presences) chunk["presences"] = Json::array();  // nobody has a presence on an archive
+    hub_.SendTo(*session_, "GUILD_MEMBERS_CHUNK", chunk);
   }
 }
 

@@ -7,7 +7,8 @@
 //                 second IDENTIFY 4005; else READY then one GUILD_CREATE per guild
 //   op 6        → replay of missed dispatches with their original seq, then RESUMED d:{}; unknown or expired
 //                 session (or replay impossible) → op 9 d:false
-//   op 8        → GUILD_MEMBERS_CHUNK(s) echoing nonce
+//   op 8        → GUILD_MEMBERS_CHUNK(s) echoing nonce (≤ 32 bytes), first guild only; the whole member list
+//                 without the GUILD_MEMBERS intent gets no answer, presences only with GUILD_PRESENCES
 //   op 3, 4 and other client ops Discord defines are accepted and ignored; unknown op 4001; anything but
 //   1/2/6 before IDENTIFY 4003; malformed JSON or a binary frame 4002; more than 120 ops a minute
 //   (heartbeats excepted) 4008; no heartbeat for interval + 20 s → 4009; no IDENTIFY/RESUME in time → 4003.

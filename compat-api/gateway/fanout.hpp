@@ -68,6 +68,9 @@ class Fanout {
  public:
   virtual ~Fanout() = default;
   virtual void Publish(DispatchEvent event) = 0;
+  // False when no receiver could get an event routed to `guild_id` (or, for guild_id 0, to `user_ids`):
+  // builders then skip rendering a payload nobody would see. True when unsure.
+  virtual bool MayDeliver(Snowflake guild_id, const std::vector<Snowflake>& user_ids) const { return true; }
 };
 
 // A Fanout that keeps what it is given: for unit tests of REST handlers and dispatch builders.

@@ -176,6 +176,13 @@ void Hub::Publish(DispatchEvent ev) {
   }
 }
 
+bool Hub::MayDeliver(Snowflake guild_id, const std::vector<Snowflake>& user_ids) const {
+  if (guild_id) return by_guild_.count(guild_id) != 0;
+  for (Snowflake u : user_ids)
+    if (by_user_.count(u)) return true;
+  return false;
+}
+
 void Hub::Sweep(std::int64_t now_ms) {
   std::vector<Connection*> conns(connections_.begin(), connections_.end());
   for (Connection* c : conns)

@@ -69,6 +69,7 @@ class Hub : public Fanout {
   void set_context(ServerContext* ctx) { ctx_ = ctx; }
 
   void Publish(DispatchEvent event) override;
+  bool MayDeliver(Snowflake guild_id, const std::vector<Snowflake>& user_ids) const override;
 
   // A new session for an IDENTIFY that passed validation.
   std::shared_ptr<Session> CreateSession(const Bot& bot, const User& user, std::uint64_t intents, int shard_id,

@@ -4,6 +4,7 @@
 
 #include <charconv>
 
+#include "compat-api/render_cache.hpp"
 #include "store/store.hpp"
 
 namespace ferry::compat::rest {
@@ -16,10 +17,21 @@ void ThrowStoreError(const Status& st, std::string_view what) {
 }
 
 Channel LoadChannel(ServerContext& ctx, Snowflake channel_id) {
+  RenderCache* cache = ctx.render_cache && ctx.render_cache->active() ? ctx.render_cache : nullptr;
+  if (cache) {
+    if (const std::optional<Channel>* hit = cache->FindChannel(channel_id)) {
+      if (!*hit) throw ApiError(http::UnknownChannel());
+      return **hit;
+    }
+  }
   Channel c;
   Status st = ctx.store.GetChannel(channel_id, &c);
-  if (st.IsNotFound()) throw ApiError(http::UnknownChannel());
+  if (st.IsNotFound()) {
+    if (cache) cache->PutChannel(channel_id, std::nullopt);
+    throw ApiError(http::UnknownChannel());
+  }
   if (!st.ok()) ThrowStoreError(st, "loading a channel");
+  if (cache) cache->PutChannel(channel_id, c);
   return c;
 }
 
@@ -58,10 +70,14 @@ Guild LoadGuildForBot(ServerContext& ctx, const http::Request& req, Snowflake gu
 }
 
 Permissions ChannelPermissions(ServerContext& ctx, const http::Request& req, const Channel& channel) {
+  RenderCache* cache = ctx.render_cache && ctx.render_cache->active() ? ctx.render_cache : nullptr;
+  if (cache)
+    if (const std::uint64_t* hit = cache->FindPermissions(req.user.id, channel.id)) return *hit;
   Permissions p = 0;
   Status st = PermissionsInChannel(ctx.store, channel, req.user.id, &p);
-  if (st.IsNotFound()) return 0;  // a guild row missing behind a channel: nobody may act there
-  if (!st.ok()) ThrowStoreError(st, "computing permissions");
+  if (st.IsNotFound()) p = 0;  // a guild row missing behind a channel: nobody may act there
+  else if (!st.ok()) ThrowStoreError(st, "computing permissions");
+  if (cache) cache->PutPermissions(req.user.id, channel.id, p);
   return p;
 }
 

@@ -44,11 +44,22 @@ inline Channel ChannelOf(ServerContext& ctx, Snowflake channel_id) {
 // MESSAGE_CREATE and MESSAGE_UPDATE carry the same payload (the whole message) under the same routing rules:
 // channel visibility, GUILD_MESSAGES / DIRECT_MESSAGES, and MESSAGE_CONTENT stripping except for the author
 // and mentioned users.
-inline void PublishMessage(ServerContext& ctx, const Message& m, const char* type) {
-  Channel c = ChannelOf(ctx, m.channel_id);
-  Message msg = m;
-  if (!msg.guild_id && InGuild(c)) msg.guild_id = c.guild_id;
-  auto ev = ForChannel(c, type, objects::MessageJson(ctx, msg), intents::kGuildMessages, intents::kDirectMessages);
+// `channel` and `rendered` (MessageJson of m) may be given when the caller has them already.
+inline void PublishMessage(ServerContext& ctx, const Message& m, const char* type, const Channel* channel = nullptr,
+                           const Json* rendered = nullptr) {
+  Channel loaded;
+  if (!channel) loaded = ChannelOf(ctx, m.channel_id);
+  const Channel& c = channel ? *channel : loaded;
+  if (!ctx.fanout.MayDeliver(InGuild(c) ? *c.guild_id : 0, c.recipient_ids)) return;
+  Json d;
+  if (rendered) {
+    d = *rendered;
+  } else {
+    Message msg = m;
+    if (!msg.guild_id && InGuild(c)) msg.guild_id = c.guild_id;
+    d = objects::MessageJson(ctx, msg);
+  }
+  auto ev = ForChannel(c, type, std::move(d), intents::kGuildMessages, intents::kDirectMessages);
   ev.message_content = true;
   ev.author_id = m.author_id.value_or(0);
   if (m.mention_user_ids) ev.mentioned_user_ids = *m.mention_user_ids;

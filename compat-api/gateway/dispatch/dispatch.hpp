@@ -19,7 +19,9 @@
 namespace ferry::compat::dispatch {
 
 // ---- messages (GUILD_MESSAGES / DIRECT_MESSAGES; MESSAGE_CONTENT rules apply to create/update) -------------
-void MessageCreate(ServerContext& ctx, const Message& m);
+// `channel` / `rendered` (objects::MessageJson(ctx, m)): when the caller has them, they are not looked up again.
+void MessageCreate(ServerContext& ctx, const Message& m, const Channel* channel = nullptr,
+                   const Json* rendered = nullptr);
 // Full message object (Discord sends the whole message on edits).
 void MessageUpdate(ServerContext& ctx, const Message& m);
 void MessageDelete(ServerContext& ctx, const Channel& channel, Snowflake message_id);

@@ -3,6 +3,8 @@
 
 namespace ferry::compat::dispatch {
 
-void MessageCreate(ServerContext& ctx, const Message& m) { detail::PublishMessage(ctx, m, "MESSAGE_CREATE"); }
+void MessageCreate(ServerContext& ctx, const Message& m, const Channel* channel, const Json* rendered) {
+  detail::PublishMessage(ctx, m, "MESSAGE_CREATE", channel, rendered);
+}
 
 }  // namespace ferry::compat::dispatch

@@ -12,6 +12,7 @@
 #include "compat-api/objects.hpp"
 #include "compat-api/rest/channels/message_body.hpp"
 #include "compat-api/rest/common.hpp"
+#include "compat-api/render_cache.hpp"
 #include "store/store.hpp"
 
 namespace ferry::compat::rest {
@@ -183,7 +184,15 @@ void JoinThreadOnPost(ServerContext& ctx, const Channel& thread, Snowflake user_
   }
 }
 
+Response RawJson(std::string body) {
+  Response r;
+  r.body = std::move(body);
+  return r;
+}
+
+// GET handlers only: reads go through ctx.render_cache while the scope is open (no writes in it).
 Response ListMessages(ServerContext& ctx, Request& req) {
+  RenderCache::Scope scope(ctx.render_cache, ctx.store);
   Channel channel = LoadChannel(ctx, req.SnowflakeParam("channel_id"));
   FormErrors errors;
   MessageQuery q = ParseMessagePaging(req.query, channel.id, errors);
@@ -191,19 +200,63 @@ Response ListMessages(ServerContext& ctx, Request& req) {
   Permissions p = RequireChannelPermissions(ctx, req, channel, perm::kViewChannel);
   Json out = Json::array();
   if (!(p & perm::kReadMessageHistory)) return Response::Json(out);  // Discord answers an empty page
-  std::vector<Message> msgs;
-  Status st = ctx.store.ListMessages(q, &msgs);
+  if (!ctx.render_cache) {
+    std::vector<Message> msgs;
+    Status st = ctx.store.ListMessages(q, &msgs);
+    if (!st.ok()) ThrowStoreError(st, "listing messages");
+    return RawJson(objects::MessagesArrayText(ctx, msgs, req.user.id));
+  }
+  // The page's ids first: messages rendered since the store last changed are not loaded again.
+  RenderCache& cache = *ctx.render_cache;
+  const Snowflake viewer = req.user.id;
+  std::vector<Snowflake> ids;
+  Status st = ctx.store.ListMessageIds(q, &ids);
   if (!st.ok()) ThrowStoreError(st, "listing messages");
-  for (const auto& m : msgs)
-    if (!m.deleted) out.push_back(RenderMessage(ctx, req, m));
-  return Response::Json(out);
+  std::vector<const std::string*> hits(ids.size(), nullptr);
+  std::vector<Snowflake> missing;
+  std::size_t bytes = 2;
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    hits[i] = cache.FindMessage(ids[i], viewer);
+    if (hits[i]) bytes += hits[i]->size() + 1;
+    else missing.push_back(ids[i]);
+  }
+  std::string body;
+  if (missing.empty()) {
+    body.reserve(bytes);
+    body.push_back('[');
+    for (const std::string* h : hits) {
+      if (body.size() > 1) body.push_back(',');
+      body += *h;
+    }
+    body.push_back(']');
+    return RawJson(std::move(body));
+  }
+  // Rendering the missing ones stores them in the cache, which may evict fragments of this same page:
+  // copy the hits before that.
+  std::unordered_map<Snowflake, std::string> text;
+  for (std::size_t i = 0; i < ids.size(); ++i)
+    if (hits[i]) text.emplace(ids[i], *hits[i]);
+  std::vector<Message> loaded;
+  st = ctx.store.GetMessages(missing, &loaded);
+  if (!st.ok()) ThrowStoreError(st, "loading messages");
+  for (const auto& m : loaded) text[m.id] = objects::MessageText(ctx, m, viewer);
+  body.push_back('[');
+  for (Snowflake id : ids) {
+    auto it = text.find(id);
+    if (it == text.end()) continue;  // deleted by another process between the two queries
+    if (body.size() > 1) body.push_back(',');
+    body += it->second;
+  }
+  body.push_back(']');
+  return RawJson(std::move(body));
 }
 
 Response GetMessage(ServerContext& ctx, Request& req) {
+  RenderCache::Scope scope(ctx.render_cache, ctx.store);
   Channel channel = LoadChannel(ctx, req.SnowflakeParam("channel_id"));
   Snowflake mid = req.SnowflakeParam("message_id");
   RequireChannelPermissions(ctx, req, channel, perm::kViewChannel | perm::kReadMessageHistory);
-  return Response::Json(RenderMessage(ctx, req, LoadMessage(ctx, channel.id, mid)));
+  return RawJson(objects::MessageText(ctx, LoadMessage(ctx, channel.id, mid), req.user.id));
 }
 
 Response CreateMessage(ServerContext& ctx, Request& req) {
@@ -292,9 +345,12 @@ Response CreateMessage(ServerContext& ctx, Request& req) {
   if (!st.ok()) ThrowStoreError(st, "storing a new message");
   m.nonce = mb.nonce;
   if (!nonce_key.empty()) RememberNonce(nonce_key, m.id, now);
-  dispatch::MessageCreate(ctx, m);
+  // A new message has no reactions yet, so the author's view (reactions[].me) is everyone's: one rendering
+  // serves the response and MESSAGE_CREATE.
+  Json rendered = RenderMessage(ctx, req, m);
+  dispatch::MessageCreate(ctx, m, &channel, &rendered);
   if (IsThreadType(channel.type)) JoinThreadOnPost(ctx, channel, req.user.id, now);
-  return Response::Json(RenderMessage(ctx, req, m));
+  return Response::Json(rendered);
 }
 
 Response EditMessage(ServerContext& ctx, Request& req) {

@@ -230,10 +230,11 @@ def main():
         session_id = ready["d"]["session_id"]
 
         # op 8 → GUILD_MEMBERS_CHUNK with nonce
-        ws.send({"op": 8, "d": {"guild_id": int(gc["id"]), "query": "", "limit": 0, "nonce": "abc"}})
+        ws.send({"op": 8, "d": {"guild_id": int(gc["id"]), "query": "", "limit": 0, "nonce": "abc", "presences": True}})
         chunk = ws.recv_until(lambda p: p.get("t") == "GUILD_MEMBERS_CHUNK")
         check(chunk is not None and chunk["d"]["nonce"] == "abc" and len(chunk["d"]["members"]) >= 1,
               "GUILD_MEMBERS_CHUNK echoes nonce")
+        check(chunk is not None and chunk["d"].get("presences") == [], "presences asked with GUILD_PRESENCES: listed")
         seq = chunk["s"]
         # presence / voice ops accepted
         ws.send({"op": 3, "d": {"since": None, "activities": [], "status": "online", "afk": False}})
@@ -299,6 +300,32 @@ def main():
         # ... and the server still serves others
         st, _, _ = http(port, "GET", "/api/v10/users/@me", plain_token)
         check(st == 200, "server alive after a malformed frame")
+
+        # op 8 under Discord's intent rules, for a bot identified without GUILD_MEMBERS / GUILD_PRESENCES
+        w = WS(port, "v=10&encoding=json")
+        w.recv()
+        w.send({"op": 2, "d": {"token": plain_token, "intents": 513, "properties": {}}})
+        r8 = w.recv_until(lambda p: p.get("t") == "READY")
+        for _ in r8["d"]["guilds"]:
+            w.recv_until(lambda p: p.get("t") == "GUILD_CREATE")
+        plain_id = r8["d"]["user"]["id"]
+        w.send({"op": 8, "d": {"guild_id": gc["id"], "query": "", "limit": 0, "nonce": "all"}})
+        w.send({"op": 1, "d": None})
+        p = w.recv()
+        check(p is not None and p["op"] == 11,
+              f"whole member list without GUILD_MEMBERS: no chunk and no close, as on Discord ({p}, {w.close_code})")
+        w.send({"op": 8, "d": {"guild_id": gc["id"], "user_ids": [plain_id], "presences": True, "nonce": "one"}})
+        p = w.recv_until(lambda p: p.get("t") == "GUILD_MEMBERS_CHUNK")
+        check(p is not None and p["d"].get("nonce") == "one"
+              and [m["user"]["id"] for m in p["d"]["members"]] == [plain_id],
+              "members by user_ids without GUILD_MEMBERS")
+        check(p is not None and "presences" not in p["d"], "presences without GUILD_PRESENCES: off")
+        w.send({"op": 8, "d": {"guild_id": gc["id"], "query": "pl", "limit": 10, "nonce": "n" * 33}})
+        p = w.recv_until(lambda p: p.get("t") == "GUILD_MEMBERS_CHUNK")
+        check(p is not None and "nonce" not in p["d"]
+              and any(m["user"]["id"] == plain_id for m in p["d"]["members"]),
+              "query without GUILD_MEMBERS answered; a nonce over 32 bytes is dropped")
+        w.close()
 
         # CDN without token: any attachment of the sample
         found = None
