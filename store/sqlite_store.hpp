@@ -152,6 +152,8 @@ class SqliteStore : public Store {
   // A fresh statement, finalized when the Stmt dies: for iteration that may nest other queries.
   Stmt PrepareOwned(const char* sql, Status* st);
   Status Exec(const char* sql);
+  // Exec for one statement run often: prepared once (cached), then stepped.
+  Status ExecCached(const char* sql);
   Status Error(const char* what) const;
   sqlite3* db() { return db_; }
   Status LoadMessageRow(Stmt& s, Message* m);        // columns as kMessageColumns

@@ -357,6 +357,8 @@ Status Importer::ImportFile(const FileEntry& f, const std::string& known_sha) {
   mapper_.BeginFile(ctx);
 
   auto batch = std::make_unique<Batch>();
+  // Sized once: growing it message by message moved every message several times per batch.
+  batch->messages.reserve(static_cast<std::size_t>(opts_.batch_messages));
   batch->src = ctx.src;
   std::string err;
   if (!mapper_.MapHeader(guild, channel, batch.get(), &err)) {
@@ -397,6 +399,7 @@ Status Importer::ImportFile(const FileEntry& f, const std::string& known_sha) {
       batch->bytes_done = static_cast<std::int64_t>(reader.good_offset());
       writer.Push(std::move(batch));
       batch = std::make_unique<Batch>();
+      batch->messages.reserve(static_cast<std::size_t>(opts_.batch_messages));
       batch->src = ctx.src;
       flush_notes();
       progress_.Update(label, done_bytes_ + file_done, total_bytes_, res_->messages + mapped);
