@@ -3,8 +3,11 @@
 # a throwaway Prosody (loopback, own config and data dir) needs to load it with OUT/load.sh. Not part of
 # the test run.
 #
-#   bench/xmpp_bench.sh [BUILD_DIR] [MESSAGES] [CHANNELS]     defaults: build 200000 4
+#   bench/xmpp_bench.sh [BUILD_DIR] [MESSAGES] [CHANNELS] [STORE]     defaults: build 200000 4
 #   (the 2M-message figure of issue 8: bench/xmpp_bench.sh build 2000000 8)
+#
+# STORE: an existing store to export instead of generating one (MESSAGES is then only used for the rates;
+# CHANNELS is ignored). The binary is copied first, so a rebuild cannot change it under the run.
 #
 # Needs prosody and lua-dbi-sqlite3 (scripts/setup.sh --test).
 set -euo pipefail
@@ -12,16 +15,23 @@ cd "$(dirname "$0")/.."
 build=${1:-build}
 messages=${2:-200000}
 channels=${3:-4}
-ferry=$(realpath "$build/ferry")
+store=${4:-}
 work=$(mktemp -d "${TMPDIR:-/tmp}/ferry-xmpp-bench.XXXXXX")
 trap 'rm -rf "$work"' EXIT
+[ -x "$build/ferry" ] || { echo "build ferry first (make build)"; exit 2; }
+cp "$build/ferry" "$work/ferry"
+ferry=$work/ferry
 
-echo "generating $messages messages in $channels channels"
-/usr/bin/python3 bench/gen_dce.py --messages "$messages" --channels "$channels" --out "$work/dce" >/dev/null
-"$ferry" import dce "$work/dce" --store "$work/store.db" --json >/dev/null
+if [ -z "$store" ]; then
+  echo "generating $messages messages in $channels channels"
+  /usr/bin/python3 bench/gen_dce.py --messages "$messages" --channels "$channels" --out "$work/dce" >/dev/null
+  "$ferry" import dce "$work/dce" --store "$work/store.db" --json >/dev/null
+  rm -rf "$work/dce"
+  store=$work/store.db
+fi
 
 /usr/bin/python3 bench/measure.py "$work/export.json" -- \
-  "$ferry" export xmpp --store "$work/store.db" --domain bench.test --muc-domain rooms.bench.test \
+  "$ferry" export xmpp --store "$store" --domain bench.test --muc-domain rooms.bench.test \
   --out "$work/out" --password-mode none --json >/dev/null
 /usr/bin/python3 -c '
 import json, sys
@@ -46,9 +56,21 @@ Component "rooms.bench.test" "muc"
   modules_enabled = { "muc_mam" }
   muc_log_expires_after = "never"
 CFG
-start=$(date +%s.%N)
-"$work/out/load.sh" "$work/prosody/bench.cfg.lua" >"$work/load.log" 2>&1 || { cat "$work/load.log"; exit 1; }
-end=$(date +%s.%N)
-grep -E "rows|Accounts|Rooms" "$work/load.log"
-/usr/bin/python3 -c 'import sys; s=float(sys.argv[2])-float(sys.argv[1]); print("prosody load.sh: %.1f s = %.0f rows/s" % (s, int(sys.argv[3])/s))' \
-  "$start" "$end" "$messages"
+rows=$(wc -l <"$work/out/muc/muc_log.tsv")
+/usr/bin/python3 - "$rows" "$work/out/load.sh" "$work/prosody/bench.cfg.lua" <<'PY'
+import resource, subprocess, sys, time
+t = time.monotonic()
+r = subprocess.run(sys.argv[2:], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+wall = time.monotonic() - t
+out = r.stdout.decode("utf-8", "replace")
+if r.returncode != 0:
+    sys.exit("load.sh failed (%d):\n%s" % (r.returncode, out))
+for line in out.splitlines():
+    if any(k in line for k in ("rows", "Accounts", "Rooms")):
+        print(line)
+u = resource.getrusage(resource.RUSAGE_CHILDREN)
+rows = int(sys.argv[1])
+print("prosody load.sh: %d history rows in %.1f s = %.0f rows/s, CPU %.1f s, peak RSS %.0f MB" % (
+    rows, wall, rows / wall, u.ru_utime + u.ru_stime, u.ru_maxrss / 1024))
+PY
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"

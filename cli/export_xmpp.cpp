@@ -35,7 +35,8 @@ ferry::cli::Registrar reg(
       app.add_option("--out", o->out, "Output folder (created if missing; must be empty or an earlier export)")->required();
       app.add_option("--guild", o->guild, "Only this guild (default: every guild in the store)");
       app.add_option("--password-mode", o->password_mode,
-                     "random: generate passwords, write OUT/credentials.csv; none: accounts without password")
+                     "random: generate passwords, write OUT/credentials.csv; none: accounts without a password "
+                     "(nobody can log in until the admin sets one with prosodyctl passwd)")
           ->check(CLI::IsMember({"random", "none"}));
       app.add_option("--files-url", o->files_url,
                      "URL where OUT/files/ will be served (default https://DOMAIN:5281/files/)");
@@ -101,6 +102,9 @@ ferry::cli::Registrar reg(
                         static_cast<long long>(sum.attachments_missing));
           if (opt.password_mode == "random")
             std::printf("Passwords: %s/credentials.csv (hand them out, then delete the file)\n", o->out.c_str());
+          else
+            std::printf("Passwords: none set; nobody can log in until you set one (prosodyctl passwd USER@%s)\n",
+                        opt.domain.c_str());
           std::printf("%s\n", ferry::xmpp::LoadHint(opt).c_str());
         }
         return ferry::cli::kExitOk;

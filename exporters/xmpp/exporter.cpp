@@ -26,6 +26,9 @@ constexpr std::uint64_t kAdministrator = 1ULL << 3;
 constexpr std::uint64_t kViewChannel = 1ULL << 10;
 constexpr const char* kMarker = ".ferry-xmpp-export";
 constexpr std::size_t kMaxAvatarBytes = 512 * 1024;
+// manifest.json "version": the layout of the files the loader reads. Bumped whenever a file's layout
+// changes (2: muc_log.tsv gained the real-JID column), so a loader never reads another layout.
+constexpr int kLayoutVersion = 2;
 
 std::string Esc(std::string_view s) { return XmlEscape(s); }
 
@@ -509,9 +512,12 @@ Status Exporter::WriteRoom(Room& room, std::ostream& log, std::ostream& rooms_js
   Status inner;
   std::int64_t local = 0;
 
-  auto line = [&](const std::string& key, std::int64_t ms, const std::string& stanza) {
+  // The real JID column lets the loader derive the XEP-0421 occupant id without parsing the stanza.
+  auto line = [&](const std::string& key, std::int64_t ms, Snowflake user, const std::string& stanza) {
     std::int64_t secs = ms / 1000 - (ms % 1000 < 0 ? 1 : 0);
-    log << room.node << '\t' << key << '\t' << secs << "\tmessage<groupchat\t" << stanza << '\n';
+    log << room.node << '\t' << key << '\t' << secs << "\tmessage<groupchat\t";
+    if (user && users_.count(user)) log << Jid(user);
+    log << '\t' << stanza << '\n';
   };
   auto occupant_x = [&](Snowflake user) -> std::string {
     if (!users_.count(user)) return "";
@@ -570,7 +576,7 @@ Status Exporter::WriteRoom(Room& room, std::ostream& log, std::ostream& rooms_js
     s += "/>";
     s += occupant_x(author);
     s += "</message>";
-    line(id, m.timestamp.ms, s);
+    line(id, m.timestamp.ms, author, s);
     ++sum_->room_messages;
 
     if (m.edited) {
@@ -579,7 +585,7 @@ Status Exporter::WriteRoom(Room& room, std::ostream& log, std::ostream& rooms_js
                       "-edit'><body>" + Esc(body) + "</body><replace xmlns='urn:xmpp:message-correct:0' id='" +
                       id + "'/><discord xmlns='urn:ferry:discord:0' message='" + id + "' edited='" +
                       XmppStamp(m.edited->ms) + "'/>" + occupant_x(author) + "</message>";
-      line(id + "-edit", m.timestamp.ms, c);
+      line(id + "-edit", m.timestamp.ms, author, c);
       ++sum_->corrections;
     }
     if (m.reactions) {
@@ -602,7 +608,7 @@ Status Exporter::WriteRoom(Room& room, std::ostream& log, std::ostream& rooms_js
                         "' id='" + rk + "'><reactions xmlns='urn:xmpp:reactions:0' id='" + id + "'>";
         for (const auto& e : emojis) r += "<reaction>" + Esc(e) + "</reaction>";
         r += "</reactions><store xmlns='urn:xmpp:hints'/>" + occupant_x(u) + "</message>";
-        line(rk, m.timestamp.ms, r);
+        line(rk, m.timestamp.ms, u, r);
         sum_->reactions += static_cast<std::int64_t>(emojis.size());
       }
     }
@@ -813,7 +819,12 @@ Status Exporter::WriteDmArchive(const UserInfo& u, std::ostream& out) {
 Status Exporter::WriteUserFile(const UserInfo& u, std::ostream& out, std::ostream* creds) {
   const std::string jid = u.localpart + "@" + o_.domain;
   out << "<?xml version='1.0' encoding='UTF-8'?>\n<server-data xmlns='urn:xmpp:pie:0'><host jid='" << Esc(o_.domain)
-      << "'><user name='" << Esc(u.localpart) << "'>";
+      << "'><user name='" << Esc(u.localpart) << "'";
+  // Prosody's xep0227 driver turns attributes in its extended namespace into account properties: this one
+  // makes the account exist (a record with no properties is not stored) while holding no credentials.
+  if (o_.password_mode == "none")
+    out << " xmlns:pext='http://prosody.im/protocol/extended-xep0227' pext:ferry_imported_without_password='true'";
+  out << ">";
   if (o_.password_mode == "random") {
     std::string password;
     FERRY_RETURN_IF_ERROR(RandomPassword(20, &password));
@@ -882,7 +893,7 @@ Status Exporter::WriteAccounts() {
 Status Exporter::WriteStatic() {
   nlohmann::ordered_json man;
   man["format"] = "ferry-xmpp-export";
-  man["version"] = 1;
+  man["version"] = kLayoutVersion;
   man["domain"] = o_.domain;
   man["muc_domain"] = o_.muc_domain;
   man["files_url"] = files_url_;

@@ -10,8 +10,9 @@
 //                        personal MAM archive (1:1 DMs, both sides) — readable by prosody-migrator too
 //   muc/rooms.jsonl      one persistent room per channel, thread and group DM: name, topic, members-only,
 //                        hidden, affiliations, reserved nicks
-//   muc/muc_log.tsv      room history, one stanza per line: node TAB key TAB when TAB with TAB <message/>,
-//                        rooms one after another, each oldest first (Prosody orders an archive by insert order)
+//   muc/muc_log.tsv      room history, one stanza per line: node TAB key TAB when TAB with TAB jid TAB
+//                        <message/>, jid = the author's real bare JID (empty if unknown), rooms one after
+//                        another, each oldest first (Prosody orders an archive by insert order)
 //   files/<attachment id>/<name>  attachment bytes, linked from the stanzas with XEP-0066 out-of-band URLs
 //
 // Archive keys are Discord snowflakes (plus a suffix for reaction and correction rows); the loader skips
@@ -34,7 +35,11 @@ struct XmppExportOptions {
   std::string domain;       // account host, e.g. chat.example.org (validated and lowered)
   std::string muc_domain;   // MUC component host, e.g. rooms.chat.example.org
   std::optional<Snowflake> guild_id;  // empty = every guild in the store
-  std::string password_mode = "random";  // "random": generated passwords + credentials.csv; "none": no password
+  // "random": generated passwords + credentials.csv. "none": the accounts exist without any password, so
+  // nobody can log in until the admin sets one (prosodyctl passwd); the XEP-0227 files then mark each
+  // account with Prosody's extended attribute ferry_imported_without_password, since an account with no
+  // properties at all would not be stored.
+  std::string password_mode = "random";
   // Where OUT/files/ will be served; the OOB links point below it. Empty = https://<domain>:5281/files/
   // (Prosody's mod_http_files default path on its HTTPS port).
   std::string files_url;

@@ -57,7 +57,7 @@ out = sys.argv[1]
 for f in glob.glob(out + "/xep0227/*.xml"):
     xml.dom.minidom.parse(f)
 for n, line in enumerate(open(out + "/muc/muc_log.tsv", encoding="utf-8"), 1):
-    xml.dom.minidom.parseString(line.rstrip("\n").split("\t", 4)[4])
+    xml.dom.minidom.parseString(line.rstrip("\n").split("\t", 5)[5])
 PY
 
 echo "== throwaway Prosody"
@@ -103,6 +103,36 @@ echo "== load.sh again (no duplicates)"
 grep -q "Room history rows: 0 added" "$tmp/load2.log" || fail "second load added history again: $(grep 'history rows' "$tmp/load2.log")"
 grep -q "Personal archive rows: 0 added" "$tmp/load2.log" || fail "second load added DM rows again"
 
+echo "== load.sh errors: storage not sql, another layout, database not writable"
+sed 's/^storage = "sql"/storage = "internal"/' "$cfg" >"$tmp/prosody/internal.cfg.lua"
+set +e
+"$out/load.sh" "$tmp/prosody/internal.cfg.lua" >"$tmp/err-internal" 2>&1; rc=$?
+set -e
+[ $rc != 0 ] && grep -q 'storage for [a-z_]* on [a-z.]* is "internal", not "sql"' "$tmp/err-internal" ||
+  fail "load.sh did not refuse non-SQL storage: $(cat "$tmp/err-internal")"
+cp -r "$out" "$tmp/oldlayout"
+sed -i 's/"version": [0-9]*/"version": 1/' "$tmp/oldlayout/manifest.json"
+set +e
+"$tmp/oldlayout/load.sh" "$cfg" >"$tmp/err-layout" 2>&1; rc=$?
+set -e
+[ $rc != 0 ] && grep -q "layout version 1, this loader reads version 2" "$tmp/err-layout" ||
+  fail "load.sh read an output of another layout: $(cat "$tmp/err-layout")"
+# A database file the loader may not write (root may write anything, so run as nobody then; logging to
+# the console, since prosodyctl insists on writable log files).
+sed 's/^log = .*/log = "*console"/' "$cfg" >"$tmp/prosody/console.cfg.lua"
+set +e
+if [ "$(id -u)" = 0 ]; then
+  chmod 755 "$tmp"
+  setpriv --reuid=65534 --regid=65534 --clear-groups "$out/load.sh" "$tmp/prosody/console.cfg.lua" >"$tmp/err-ro" 2>&1; rc=$?
+else
+  chmod a-w "$tmp/prosody/data/prosody.sqlite"
+  "$out/load.sh" "$tmp/prosody/console.cfg.lua" >"$tmp/err-ro" 2>&1; rc=$?
+  chmod u+w "$tmp/prosody/data/prosody.sqlite"
+fi
+set -e
+[ $rc != 0 ] && grep -q "prosody.sqlite is not writable" "$tmp/err-ro" ||
+  fail "load.sh did not report an unwritable database: $(cat "$tmp/err-ro")"
+
 echo "== start Prosody"
 prosody --config "$cfg" -F >"$tmp/prosody/stdout.log" 2>&1 &
 prosody_pid=$!
@@ -118,4 +148,47 @@ set -e
 
 echo "== slixmpp checks"
 timeout 60 /usr/bin/python3 "$src/tests/integration/export_xmpp/check.py" "$out" 127.0.0.1 "$ports" || fail "client checks"
+
+stop_prosody() {
+  kill "$prosody_pid"
+  for _ in $(seq 100); do kill -0 "$prosody_pid" 2>/dev/null || break; sleep 0.1; done
+  prosody_pid=""
+}
+start_prosody() {
+  prosody --config "$1" -F >"$tmp/prosody/stdout.log" 2>&1 &
+  prosody_pid=$!
+  for _ in $(seq 100); do
+    (exec 3<>/dev/tcp/127.0.0.1/$ports) 2>/dev/null && return 0
+    kill -0 $prosody_pid 2>/dev/null || { cat "$tmp/prosody/stdout.log"; fail "prosody exited"; }
+    sleep 0.2
+  done
+  fail "prosody did not listen on $ports"
+}
+
+echo "== --password-mode none: accounts without passwords, into a second, fresh storage"
+stop_prosody
+mkdir -p "$tmp/prosody2/data"
+cfg2=$tmp/prosody2/test.cfg.lua
+sed -e "s|$tmp/prosody/data|$tmp/prosody2/data|" -e "s|$tmp/prosody/prosody.pid|$tmp/prosody2/prosody.pid|" "$cfg" >"$cfg2"
+"$tmp/none1/load.sh" "$cfg2" >"$tmp/load-none.log" || { cat "$tmp/load-none.log"; fail "load.sh of the none export"; }
+n=$(ls "$tmp/none1/xep0227" | wc -l)
+grep -q "Accounts: $n created, 0 already there" "$tmp/load-none.log" ||
+  fail "--password-mode none: expected $n accounts: $(grep Accounts "$tmp/load-none.log")"
+grep -q "$n accounts have no password" "$tmp/load-none.log" || fail "load.sh did not say the accounts have no password"
+/usr/bin/python3 - "$tmp/prosody2/data/prosody.sqlite" "$tmp/none1/xep0227" <<'PY' || fail "accounts of the none export"
+import os, sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+users = sorted(f.split("@")[0] for f in os.listdir(sys.argv[2]))
+for u in users:
+    acc = dict(db.execute("SELECT key, value FROM prosody WHERE host='chat.test' AND user=? AND store='accounts'", (u,)))
+    # No password: the marker, and keys that match no password (all zeros) so logins fail cleanly.
+    assert acc.get("ferry_imported_without_password") == "true" and "password" not in acc, (u, acc)
+    assert set(acc["stored_key"]) == {"0"} and set(acc["server_key"]) == {"0"}, (u, acc)
+    assert db.execute("SELECT count(*) FROM prosody WHERE host='chat.test' AND user=? AND store='vcard'", (u,)).fetchone()[0] > 0, u
+print("ok   %d accounts exist with no usable password and a vCard" % len(users))
+PY
+printf 'admin-set-pw\nadmin-set-pw\n' | prosodyctl --config "$cfg2" passwd alice@chat.test >/dev/null 2>&1 ||
+  fail "prosodyctl passwd on an imported account"
+start_prosody "$cfg2"
+timeout 60 /usr/bin/python3 "$src/tests/integration/export_xmpp/check_none.py" 127.0.0.1 "$ports" || fail "none-mode client checks"
 echo "export_xmpp: all checks passed"

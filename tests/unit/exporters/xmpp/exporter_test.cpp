@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <string>
+#include <vector>
 
 #include "exporters/xmpp/exporter.hpp"
 #include "store/store.hpp"
@@ -101,6 +103,64 @@ TEST_F(XmppExportTest, EscapesAndNamesDeterministically) {
   for (const char* f : {"muc/muc_log.tsv", "muc/rooms.jsonl", "xep0227/alice@chat.test.xml", "load.sh", "LOAD.md",
                         "manifest.json"})
     EXPECT_EQ(Slurp(dir_ / "a" / f), Slurp(dir_ / "b" / f)) << f;
+}
+
+TEST_F(XmppExportTest, HistoryLinesCarryTheRealJidAndTheLayoutVersion) {
+  XmppExportSummary sum;
+  ASSERT_TRUE(Export("a", &sum).ok());
+  // node TAB key TAB when TAB with TAB jid TAB stanza: the loader derives occupant ids from the JID column.
+  std::istringstream log(Slurp(dir_ / "a" / "muc" / "muc_log.tsv"));
+  std::string line;
+  std::vector<std::string> jids;
+  while (std::getline(log, line)) {
+    std::vector<std::string> cols;
+    std::size_t p = 0;
+    for (int i = 0; i < 5; ++i) {
+      std::size_t t = line.find('\t', p);
+      ASSERT_NE(t, std::string::npos) << line;
+      cols.push_back(line.substr(p, t - p));
+      p = t + 1;
+    }
+    cols.push_back(line.substr(p));
+    EXPECT_EQ(cols[0], "general");
+    EXPECT_EQ(cols[3], "message<groupchat");
+    EXPECT_EQ(cols[5].rfind("<message ", 0), 0u) << cols[5];
+    EXPECT_NE(cols[5].find("jid='" + cols[4] + "'"), std::string::npos) << "JID column matches the stanza";
+    jids.push_back(cols[4]);
+  }
+  EXPECT_EQ(jids, (std::vector<std::string>{"evil@chat.test", "alice_2@chat.test"}));
+  EXPECT_NE(Slurp(dir_ / "a" / "manifest.json").find("\"version\": 2"), std::string::npos);
+  EXPECT_NE(Slurp(dir_ / "a" / "ferry-load.lua").find("local LAYOUT = 2;"), std::string::npos)
+      << "loader and manifest must name the same layout";
+}
+
+TEST_F(XmppExportTest, PasswordModeNoneStillCreatesAccounts) {
+  XmppExportSummary sum;
+  ASSERT_TRUE(Export("none", &sum).ok());
+  EXPECT_EQ(sum.accounts, 3);  // the owner and both authors
+  std::string f = Slurp(dir_ / "none" / "xep0227" / "alice_2@chat.test.xml");
+  // No credentials, but Prosody's extended account property, so the account record is not empty.
+  EXPECT_EQ(f.find("scram-credentials"), std::string::npos);
+  EXPECT_EQ(f.find(" password="), std::string::npos);
+  EXPECT_NE(f.find("xmlns:pext='http://prosody.im/protocol/extended-xep0227' "
+                   "pext:ferry_imported_without_password='true'"),
+            std::string::npos)
+      << f;
+  std::string md = Slurp(dir_ / "none" / "LOAD.md");
+  EXPECT_NE(md.find("without any password"), std::string::npos);
+  EXPECT_NE(md.find("passwd someone@chat.test"), std::string::npos);
+
+  XmppExportOptions o;
+  o.out_dir = (dir_ / "random").string();
+  o.domain = "chat.test";
+  o.muc_domain = "rooms.chat.test";
+  o.scram_iterations = 16;
+  ASSERT_TRUE(ExportXmpp(*store_, o, nullptr, &sum).ok());
+  std::string r = Slurp(dir_ / "random" / "xep0227" / "alice_2@chat.test.xml");
+  EXPECT_NE(r.find("scram-credentials"), std::string::npos);
+  EXPECT_EQ(r.find("ferry_imported_without_password"), std::string::npos);
+  EXPECT_TRUE(fs::exists(dir_ / "random" / "credentials.csv"));
+  EXPECT_EQ(Slurp(dir_ / "random" / "LOAD.md").find("without any password"), std::string::npos);
 }
 
 TEST_F(XmppExportTest, ClearErrors) {
