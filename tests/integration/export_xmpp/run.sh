@@ -103,6 +103,19 @@ echo "== load.sh again (no duplicates)"
 grep -q "Room history rows: 0 added" "$tmp/load2.log" || fail "second load added history again: $(grep 'history rows' "$tmp/load2.log")"
 grep -q "Personal archive rows: 0 added" "$tmp/load2.log" || fail "second load added DM rows again"
 
+echo "== load.sh after a load stopped half-way (the newest rows of one room missing)"
+/usr/bin/python3 - "$tmp/prosody/data/prosody.sqlite" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+ids = [r[0] for r in db.execute("SELECT sort_id FROM prosodyarchive WHERE store='muc_log' AND user='general' "
+                                "ORDER BY sort_id DESC LIMIT 3")]
+db.execute("DELETE FROM prosodyarchive WHERE sort_id IN (%s)" % ",".join(map(str, ids)))
+db.commit()
+PY
+"$out/load.sh" "$cfg" >"$tmp/load-resume.log" || fail "load.sh after a half-way load failed"
+grep -q "Room history rows: 3 added, [1-9][0-9]* already there" "$tmp/load-resume.log" ||
+  fail "resumed load did not add exactly the 3 missing rows: $(grep 'history rows' "$tmp/load-resume.log")"
+
 echo "== load.sh errors: storage not sql, another layout, database not writable"
 sed 's/^storage = "sql"/storage = "internal"/' "$cfg" >"$tmp/prosody/internal.cfg.lua"
 set +e
