@@ -149,6 +149,20 @@ set -e
 [ $rc != 0 ] && grep -q "prosody.sqlite is not writable" "$tmp/err-ro" ||
   fail "load.sh did not report an unwritable database: $(cat "$tmp/err-ro")"
 
+echo "== per-host SQL: the MUC component has its own database"
+mkdir -p "$tmp/prosody3/data"
+sed -e "s|$tmp/prosody/data|$tmp/prosody3/data|" -e "s|$tmp/prosody/prosody.pid|$tmp/prosody3/prosody.pid|" \
+  -e 's|^  muc_log_expires_after = "never"|&\n  sql = { driver = "SQLite3", database = "muc.sqlite" }|' "$cfg" >"$tmp/prosody3/test.cfg.lua"
+"$tmp/none1/load.sh" "$tmp/prosody3/test.cfg.lua" >"$tmp/load-perhost.log" || { cat "$tmp/load-perhost.log"; fail "per-host load"; }
+/usr/bin/python3 - "$tmp/prosody3/data" <<'PY' || fail "per-host SQL: rows in the wrong database"
+import sqlite3, sys
+main, muc = (sqlite3.connect(sys.argv[1] + f) for f in ("/prosody.sqlite", "/muc.sqlite"))
+q = lambda db, t: {h for (h,) in db.execute(f"SELECT DISTINCT host FROM {t}")}
+assert q(main, "prosody") == {"chat.test"} and q(main, "prosodyarchive") <= {"chat.test"}, "main db"
+assert q(muc, "prosody") == {"rooms.chat.test"} and q(muc, "prosodyarchive") == {"rooms.chat.test"}, "muc db"
+print("ok   accounts in prosody.sqlite, rooms and their history in the component's muc.sqlite")
+PY
+
 echo "== start Prosody"
 prosody --config "$cfg" -F >"$tmp/prosody/stdout.log" 2>&1 &
 prosody_pid=$!
