@@ -97,7 +97,10 @@ int Run(const ServeOptions& o) {
   }
 
   std::unique_ptr<Store> store;
-  if (int rc = OpenExistingStore(o.store, &store); rc != kExitOk) return rc;
+  OpenOptions store_opts;
+  store_opts.defer_search_index = true;  // indexed every 100 ms by the server (compat-api/http/server.cpp)
+  store_opts.checkpoint_in_background = true;
+  if (int rc = OpenExistingStore(o.store, &store, store_opts); rc != kExitOk) return rc;
 
   Snowflake floor = 0;
   if (Status st = store->MaxSnowflake(&floor); !st.ok()) {

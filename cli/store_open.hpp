@@ -19,9 +19,8 @@ inline int OpenStoreOrExplain(const std::string& path, const OpenOptions& opts, 
   return kExitStore;
 }
 
-// For commands that only read: the store must already exist.
-inline int OpenExistingStore(const std::string& path, std::unique_ptr<Store>* out) {
-  OpenOptions opts;
+// For commands that only read: the store must already exist. `opts` may add tuning (ferry serve).
+inline int OpenExistingStore(const std::string& path, std::unique_ptr<Store>* out, OpenOptions opts = {}) {
   opts.create_if_missing = false;
   Status st = Store::Open(path, opts, out);
   if (st.ok()) return kExitOk;

@@ -303,21 +303,24 @@ Status SqliteStore::GetMessages(const std::vector<Snowflake>& ids, std::vector<M
 }
 
 Status SqliteStore::BeginRead() {
+  // Nests: only the outermost call opens the transaction, only the matching EndRead() closes it. Inside a
+  // write transaction there is nothing to open (the writer already reads its own snapshot).
+  if (read_depth_++ > 0) return Status::Ok();
   if (in_tx_ || !sqlite3_get_autocommit(db_)) return Status::Ok();
-  Status st;
-  auto s = Prepare("BEGIN", &st);
-  FERRY_RETURN_IF_ERROR(st);
-  FERRY_RETURN_IF_ERROR(s.Run());
+  Status st = ExecCached("BEGIN");
+  if (!st.ok()) {
+    --read_depth_;
+    return st;
+  }
   read_tx_ = true;
   return Status::Ok();
 }
 
 void SqliteStore::EndRead() {
+  if (read_depth_ == 0 || --read_depth_ > 0) return;
   if (!read_tx_) return;
   read_tx_ = false;
-  Status st;
-  auto s = Prepare("COMMIT", &st);
-  if (st.ok()) s.Run();
+  ExecCached("COMMIT");
 }
 
 std::uint64_t SqliteStore::ChangeCounter() {

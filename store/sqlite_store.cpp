@@ -253,7 +253,12 @@ Status SqliteStore::OpenImpl(const std::string& path, const OpenOptions& options
   if (!options.read_only) {
     std::filesystem::create_directories(s->blob_dir());
     FERRY_RETURN_IF_ERROR(s->FlushSearchIndex(nullptr));  // a queue left by a killed process or a bulk load
-    s->defer_fts_ = options.bulk_load;
+    s->defer_fts_ = options.bulk_load || options.defer_search_index;
+    if (options.checkpoint_in_background) {
+      // A log that a checkpoint has emptied is cut back to this size when it restarts.
+      FERRY_RETURN_IF_ERROR(s->Exec("PRAGMA journal_size_limit=67108864"));
+      FERRY_RETURN_IF_ERROR(WalCheckpointer::Start(s->db_, path, 1000, &s->checkpointer_));
+    }
   }
   *out = std::move(s);
   return Status::Ok();
@@ -287,6 +292,7 @@ Status SqliteStore::Migrate() {
 }
 
 SqliteStore::~SqliteStore() {
+  checkpointer_.reset();  // before the connection whose WAL hook it is
   for (auto& [sql, s] : cache_) sqlite3_finalize(s);
   if (db_) {
     if (in_tx_) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
@@ -353,9 +359,19 @@ Status SqliteStore::Error(const char* what) const {
 
 Status SqliteStore::Begin() {
   if (in_tx_) return Status::Conflict("a transaction is already open");
+  if (read_tx_) {
+    // A write inside a read scope (a request that reads, then writes): the write must start from the newest
+    // snapshot, so the read transaction ends here and reopens after the write (ReopenRead).
+    read_tx_ = false;
+    FERRY_RETURN_IF_ERROR(ExecCached("COMMIT"));
+  }
   FERRY_RETURN_IF_ERROR(ExecCached("BEGIN IMMEDIATE"));
   in_tx_ = true;
   return Status::Ok();
+}
+void SqliteStore::ReopenRead() {
+  if (read_depth_ == 0 || read_tx_ || in_tx_) return;
+  if (ExecCached("BEGIN").ok()) read_tx_ = true;
 }
 Status SqliteStore::FlushFts() {
   // Only the pending rows are touched; an empty queue costs one index probe.
@@ -368,7 +384,7 @@ Status SqliteStore::FlushFts() {
 }
 
 Status SqliteStore::FlushSearchIndex(Progress* progress) {
-  if (in_tx_) return Status::Conflict("FlushSearchIndex inside a transaction");
+  if (in_tx_ || read_tx_) return Status::Conflict("FlushSearchIndex inside a transaction");
   std::int64_t total = 0, done = 0;
   if (progress) {
     Status st;
@@ -432,13 +448,18 @@ Status SqliteStore::Commit() {
     if (!flushed.ok()) return flushed;
   }
   Status st = ExecCached("COMMIT");
-  if (st.ok()) in_tx_ = false;
+  if (st.ok()) {
+    in_tx_ = false;
+    ReopenRead();
+  }
   return st;
 }
 Status SqliteStore::Rollback() {
   if (!in_tx_) return Status::Ok();
   in_tx_ = false;
-  return ExecCached("ROLLBACK");
+  Status st = ExecCached("ROLLBACK");
+  ReopenRead();
+  return st;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -641,7 +662,7 @@ static Status MergeUpsert(SqliteStore* store, const char* table, const std::vect
     bind_cols(ins, n);
     n += static_cast<int>(cols.size());
     ins.Bind(n++, JsonText(extra.is_object() ? extra : Json::object()));
-    ins.Bind(n++, src.run_id).Bind(n++, src.source_time_ms);
+    ins.Bind(n, src.run_id).Bind(n + 1, src.source_time_ms);
     FERRY_RETURN_IF_ERROR(ins.Run());
     if (newer_out) *newer_out = true;
     if (existed_out) *existed_out = false;
@@ -657,7 +678,8 @@ static Status MergeUpsert(SqliteStore* store, const char* table, const std::vect
   bind_cols(upd, 2);
   int n = 2 + static_cast<int>(cols.size());
   upd.Bind(n++, JsonText(merged));
-  upd.Bind(n++, src.run_id).Bind(n++, src.source_time_ms);
+  upd.Bind(n, src.run_id).Bind(n + 1, src.source_time_ms);
+  n += 2;
   for (auto v : key_values) upd.BindId(n++, v);
   FERRY_RETURN_IF_ERROR(upd.Run());
   if (newer_out) *newer_out = newer;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "store/store.hpp"
+#include "store/wal_checkpointer.hpp"
 
 namespace ferry {
 
@@ -141,10 +142,8 @@ class SqliteStore : public Store {
   Status GetMessages(const std::vector<Snowflake>& ids, std::vector<Message>* out) override;
   // Collections of a whole page in one query per collection (what LoadMessageCollections does per message).
   Status LoadMessageCollectionsBatch(std::vector<Message>* msgs);
-  // One read transaction around the queries of a page (one snapshot, one lock round-trip instead of one
-  // per query); no-ops inside a write transaction.
-  Status BeginRead();
-  void EndRead();
+  Status BeginRead() override;
+  void EndRead() override;
 
   // ---- shared helpers for sqlite_*.cpp files -------------------------------------------------------
   // A cached prepared statement (prepared once per connection).
@@ -172,10 +171,13 @@ class SqliteStore : public Store {
   int version_ = 0;
   bool in_tx_ = false;
   // store/sqlite_compat_core.cpp: read transactions and ChangeCounter().
-  bool read_tx_ = false;
+  bool read_tx_ = false;  // a BEGIN (deferred) of BeginRead is open
+  int read_depth_ = 0;    // BeginRead() calls not yet ended
+  void ReopenRead();      // after a write inside a read scope
   std::uint64_t change_counter_ = 0;
   std::int64_t seen_data_version_ = -1, seen_local_changes_ = -1;
-  bool defer_fts_ = false;  // bulk load: the search queue is indexed by FlushSearchIndex()
+  bool defer_fts_ = false;
+  std::unique_ptr<WalCheckpointer> checkpointer_;  // OpenOptions::checkpoint_in_background  // bulk load: the search queue is indexed by FlushSearchIndex()
   std::map<std::string, sqlite3_stmt*> cache_;
   std::unordered_map<const char*, std::pair<const char*, sqlite3_stmt*>> by_address_;
 };

@@ -40,6 +40,14 @@ struct OpenOptions {
   // kill -9 tests; only a power loss can lose the last committed batches. Search indexing is deferred to
   // FlushSearchIndex() (indexing a whole import at once costs about half of indexing it batch by batch).
   bool bulk_load = false;
+  // Serving many small writes (`ferry serve`):
+  //  - defer_search_index: new messages are queued for search and indexed by FlushSearchIndex() (the server
+  //    calls it every 100 ms) instead of at each commit, which halves the pages a one-message write touches.
+  //  - checkpoint_in_background: the WAL is copied back into the database by a thread of the store with its
+  //    own connection (passive checkpoints, which never block the writer) instead of inside the commit that
+  //    crossed the threshold, whose caller would wait for the copy and its fsync (the p99 of POST /messages).
+  bool defer_search_index = false;
+  bool checkpoint_in_background = false;
 };
 
 // Paging through a channel's messages, the way Discord's GET /channels/{id}/messages does.
@@ -99,6 +107,14 @@ class Store {
   virtual Status Begin() = 0;
   virtual Status Commit() = 0;
   virtual Status Rollback() = 0;
+
+  // A read scope: the reads until the matching EndRead() share one snapshot and one lock round-trip
+  // instead of one each (a compat-API request makes a dozen). Scopes nest. A Begin() inside one ends the
+  // read transaction first (a write starts from the newest data) and it reopens after Commit()/Rollback(),
+  // so a request may read, write, then read what it wrote. Keep scopes short: an open read transaction
+  // holds back checkpoints. The default does nothing.
+  virtual Status BeginRead() { return Status::Ok(); }
+  virtual void EndRead() {}
 
   // Makes every committed message searchable. Without bulk_load each Commit() does this itself; a bulk-load
   // store queues messages for search and the importer calls this when its run ends. Works in chunks, each

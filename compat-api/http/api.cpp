@@ -92,6 +92,16 @@ Response ApiHandler::HandleApi(Request& req, std::string_view target, std::strin
   }
 
   Response r;
+  // One snapshot and one lock round-trip for the dozen reads of a request (channel, roles, member,
+  // overwrites, …); writes inside it commit on their own (Store::BeginRead).
+  struct ReadScope {
+    Store& store;
+    bool open;
+    explicit ReadScope(Store& s) : store(s), open(s.BeginRead().ok()) {}
+    ~ReadScope() {
+      if (open) store.EndRead();
+    }
+  } read_scope(ctx_.store);
   try {
     r = route.handler(ctx_, req);
   } catch (const ApiError& e) {

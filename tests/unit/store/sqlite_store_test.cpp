@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "store/timestamp.hpp"
 
@@ -325,6 +326,78 @@ TEST_F(StoreTest, MessagesWrittenInOneTransactionAreSearchableAfterCommit) {
   ASSERT_TRUE(store_->Search(q, &hits).ok());
   ASSERT_EQ(hits.size(), 1u);
   EXPECT_EQ(hits[0].message.id, 7u);
+}
+
+TEST_F(StoreTest, ReadScopesNestShareASnapshotAndLetWritesThrough) {
+  ASSERT_TRUE(store_->UpsertMessage(Msg(1, "before"), {1, 100}).ok());
+  std::unique_ptr<Store> other;
+  ASSERT_TRUE(Store::Open(path_, {}, &other).ok());
+  Message m;
+  ASSERT_TRUE(store_->BeginRead().ok());
+  ASSERT_TRUE(store_->GetMessage(10, 1, &m).ok());  // the snapshot starts with the first read
+  ASSERT_TRUE(store_->BeginRead().ok());            // nested (a store call that opens its own scope)
+  store_->EndRead();
+  // Another process commits: invisible inside the scope, even after the inner scope ended...
+  ASSERT_TRUE(other->UpsertMessage(Msg(2, "from another process"), {1, 100}).ok());
+  EXPECT_TRUE(store_->GetMessage(10, 2, &m).IsNotFound());
+  // ...and a write inside the scope starts from the newest data, then reads see both.
+  ASSERT_TRUE(store_->UpsertMessage(Msg(3, "written in the scope"), {1, 100}).ok());
+  ASSERT_TRUE(store_->GetMessage(10, 3, &m).ok());
+  EXPECT_EQ(*m.content, "written in the scope");
+  EXPECT_TRUE(store_->GetMessage(10, 2, &m).ok());
+  // Explicit transactions inside a scope work as outside one.
+  ASSERT_TRUE(store_->Begin().ok());
+  ASSERT_TRUE(store_->UpsertMessage(Msg(4, "rolled back"), {1, 100}).ok());
+  ASSERT_TRUE(store_->Rollback().ok());
+  EXPECT_TRUE(store_->GetMessage(10, 4, &m).IsNotFound());
+  store_->EndRead();
+  // The scope is closed: the other process can write and we see it at once.
+  ASSERT_TRUE(other->UpsertMessage(Msg(5, "after"), {1, 100}).ok());
+  EXPECT_TRUE(store_->GetMessage(10, 5, &m).ok());
+  EXPECT_TRUE(other->GetMessage(10, 3, &m).ok());
+}
+
+TEST_F(StoreTest, ServedStoreIndexesOnFlushAndCheckpointsInTheBackground) {
+  store_.reset();
+  OpenOptions o;
+  o.defer_search_index = true;
+  o.checkpoint_in_background = true;
+  ASSERT_TRUE(Store::Open(path_, o, &store_).ok());
+  // Enough one-message commits to cross the checkpoint threshold (1,000 log pages) several times.
+  const std::string text(3000, 'x');
+  for (Snowflake id = 1; id <= 3000; ++id)
+    ASSERT_TRUE(store_->UpsertMessage(Msg(id, "served " + text + std::to_string(id)), {0, 1}).ok());
+  std::vector<SearchHit> hits;
+  SearchQuery q;
+  q.text = "served";
+  ASSERT_TRUE(store_->Search(q, &hits).ok());
+  EXPECT_TRUE(hits.empty());  // queued, not indexed yet
+  ASSERT_TRUE(store_->FlushSearchIndex(nullptr).ok());
+  q.limit = 10;
+  ASSERT_TRUE(store_->Search(q, &hits).ok());
+  EXPECT_EQ(hits.size(), 10u);
+  // Under back-to-back commits the log stays bounded (the writer steps in at 8x the 1,000-page threshold),
+  // well below the 3,000 commits' worth of pages it would hold if nothing checkpointed it...
+  auto page = 16384u;
+  auto wal = std::filesystem::file_size(path_ + "-wal");
+  EXPECT_LT(wal, 9000u * page) << "WAL of " << wal << " bytes";
+  // ...and once the writes pause, the thread copies everything, and the log starts over: a few frames.
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  ASSERT_TRUE(store_->UpsertMessage(Msg(5000, "one more"), {0, 1}).ok());
+  ASSERT_TRUE(store_->UpsertMessage(Msg(5001, "and another"), {0, 1}).ok());
+  sqlite3* db;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "PRAGMA schema_version", nullptr, nullptr, nullptr), SQLITE_OK);
+  int log = -1, copied = -1;
+  ASSERT_EQ(sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &copied), SQLITE_OK);
+  sqlite3_close(db);
+  EXPECT_GE(log, 1);
+  EXPECT_LT(log, 50) << "the log did not restart";
+  store_.reset();
+  // Everything committed is in the database after close.
+  ASSERT_TRUE(Store::Open(path_, {}, &store_).ok());
+  Message m;
+  EXPECT_TRUE(store_->GetMessage(10, 3000, &m).ok());
 }
 
 }  // namespace
