@@ -52,6 +52,7 @@ int WalCheckpointer::OnCommit(void* self, sqlite3*, const char*, int log_pages) 
   bool finish_here = false;
   {
     std::lock_guard<std::mutex> lock(c->mu_);
+    if (log_pages < c->copied_) c->copied_ = 0;  // the log restarted since: nothing of it is copied yet
     if (c->running_) {
       return SQLITE_OK;  // still copying (a checkpoint of our own would only find its lock taken)
     } else if (log_pages >= 8 * c->threshold_) {
