@@ -414,7 +414,7 @@ Status SqliteStore::FlushSearchIndex(Progress* progress) {
       if (empty) return Status::Ok();
     }
     if (progress) progress->Update("indexing for search", done, total, done);
-    FERRY_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+    FERRY_RETURN_IF_ERROR(ExecCached("BEGIN IMMEDIATE"));
     auto chunk = [&]() -> Status {
       Status s2;
       auto ins = Prepare(
@@ -432,10 +432,10 @@ Status SqliteStore::FlushSearchIndex(Progress* progress) {
     };
     Status cs = chunk();
     if (!cs.ok()) {
-      Exec("ROLLBACK");
+      ExecCached("ROLLBACK");
       return cs;
     }
-    FERRY_RETURN_IF_ERROR(Exec("COMMIT"));
+    FERRY_RETURN_IF_ERROR(ExecCached("COMMIT"));
     done = std::min(total, done + kChunk);
     if (progress) progress->Update("indexing for search", done, total, done);
   }
@@ -1252,7 +1252,8 @@ static void LoadRoleRow(Stmt& s, Role* r) {
 Status SqliteStore::ListRoles(Snowflake guild_id, std::vector<Role>* out) {
   Status st;
   out->clear();
-  auto s = PrepareOwned(
+  // Cached (every permission check lists the guild's roles); the loop runs no other query.
+  auto s = Prepare(
       "SELECT id, guild_id, name, color, position, permissions, hoist, managed, mentionable, extra FROM roles"
       " WHERE guild_id=? ORDER BY coalesce(position, 0), id",
       &st);
