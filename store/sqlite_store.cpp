@@ -254,10 +254,11 @@ Status SqliteStore::OpenImpl(const std::string& path, const OpenOptions& options
     std::filesystem::create_directories(s->blob_dir());
     FERRY_RETURN_IF_ERROR(s->FlushSearchIndex(nullptr));  // a queue left by a killed process or a bulk load
     s->defer_fts_ = options.bulk_load || options.defer_search_index;
-    if (options.checkpoint_in_background) {
+    if (options.checkpoint_in_background || options.bulk_load) {
       // A log that a checkpoint has emptied is cut back to this size when it restarts.
       FERRY_RETURN_IF_ERROR(s->Exec("PRAGMA journal_size_limit=67108864"));
-      FERRY_RETURN_IF_ERROR(WalCheckpointer::Start(s->db_, path, 1000, &s->checkpointer_));
+      FERRY_RETURN_IF_ERROR(
+          WalCheckpointer::Start(s->db_, path, options.bulk_load ? 4000 : 1000, &s->checkpointer_));
     }
   }
   *out = std::move(s);

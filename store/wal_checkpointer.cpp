@@ -49,15 +49,16 @@ int WalCheckpointer::checkpoints() const {
 int WalCheckpointer::OnCommit(void* self, sqlite3*, const char*, int log_pages) {
   auto* c = static_cast<WalCheckpointer*>(self);
   if (log_pages < c->threshold_) return SQLITE_OK;
-  bool finish_here = false;
+  bool finish_here = false, must_finish = false;
   {
     std::lock_guard<std::mutex> lock(c->mu_);
     if (log_pages < c->copied_) c->copied_ = 0;  // the log restarted since: nothing of it is copied yet
-    if (c->running_) {
+    if (log_pages >= 8 * c->threshold_) {
+      // It cannot keep up at all (starved of CPU, or a reader held it back): the writer checkpoints in
+      // full, waiting for the thread's pass to end if one is running, so the log cannot grow without bound.
+      must_finish = true;
+    } else if (c->running_) {
       return SQLITE_OK;  // still copying (a checkpoint of our own would only find its lock taken)
-    } else if (log_pages >= 8 * c->threshold_) {
-      // It cannot keep up at all: the writer checkpoints in full, so the log cannot grow without bound.
-      finish_here = true;
     } else if (log_pages - c->copied_ <= std::max(kFinishPages, c->threshold_ / 4)) {
       // The thread has copied all but the last few frames. Under back-to-back commits a passive
       // checkpoint on another connection never catches the newest frames, and the log only restarts
@@ -68,7 +69,10 @@ int WalCheckpointer::OnCommit(void* self, sqlite3*, const char*, int log_pages) 
       c->wanted_ = true;
     }
   }
-  if (finish_here) {
+  if (finish_here || must_finish) {
+    std::unique_lock<std::mutex> one_at_a_time(c->checkpoint_mu_, std::defer_lock);
+    if (must_finish) one_at_a_time.lock();
+    else if (!one_at_a_time.try_lock()) return SQLITE_OK;  // the thread just started a pass
     int log = 0, copied = 0;
     if (sqlite3_wal_checkpoint_v2(c->writer_, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &copied) == SQLITE_OK) {
       std::lock_guard<std::mutex> lock(c->mu_);
@@ -95,6 +99,7 @@ void WalCheckpointer::Loop() {
 }
 
 void WalCheckpointer::CheckpointOnce() {
+  std::lock_guard<std::mutex> one_at_a_time(checkpoint_mu_);
   int log = 0, copied = 0;
   int rc = sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &copied);
   // BUSY: another checkpoint (e.g. a `ferry import` beside the server) is running; the next commit retries.

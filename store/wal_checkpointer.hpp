@@ -52,6 +52,7 @@ class WalCheckpointer {
   sqlite3* db_;
   const int threshold_;
   mutable std::mutex mu_;
+  std::mutex checkpoint_mu_;  // held through any checkpoint, the thread's or the writer's
   std::condition_variable cv_;
   static constexpr int kFinishPages = 64;
   bool wanted_ = false;
