@@ -384,7 +384,7 @@ Status SqliteStore::FlushFts() {
   return ExecCached("DELETE FROM fts_pending");
 }
 
-Status SqliteStore::FlushSearchIndex(Progress* progress) {
+Status SqliteStore::FlushSearchIndex(Progress* progress, std::int64_t max_messages) {
   if (in_tx_ || read_tx_) return Status::Conflict("FlushSearchIndex inside a transaction");
   std::int64_t total = 0, done = 0;
   if (progress) {
@@ -400,13 +400,17 @@ Status SqliteStore::FlushSearchIndex(Progress* progress) {
   // memory: SQLite first copies the chunk's rows into a temporary table (in memory: temp_store=MEMORY)
   // before inserting them into the index, so 100,000 messages cost some 30 MB of RSS and 20,000 about 6.
   constexpr std::int64_t kChunk = 20000;
+  std::int64_t budget = max_messages > 0 ? max_messages : -1;
   for (;;) {
+    if (budget == 0) return Status::Ok();
+    const std::int64_t chunk_size = budget > 0 ? std::min(kChunk, budget) : kChunk;
+    if (budget > 0) budget -= chunk_size;
     Status st;
     std::int64_t last = 0;
     {
       auto q = Prepare("SELECT max(id) FROM (SELECT id FROM fts_pending ORDER BY id LIMIT ?)", &st);
       FERRY_RETURN_IF_ERROR(st);
-      q.Bind(1, kChunk);
+      q.Bind(1, chunk_size);
       bool row = q.Step(&st);
       FERRY_RETURN_IF_ERROR(st);
       bool empty = !row || sqlite3_column_type(q.raw(), 0) == SQLITE_NULL;
@@ -437,7 +441,7 @@ Status SqliteStore::FlushSearchIndex(Progress* progress) {
       return cs;
     }
     FERRY_RETURN_IF_ERROR(ExecCached("COMMIT"));
-    done = std::min(total, done + kChunk);
+    done = std::min(total, done + chunk_size);
     if (progress) progress->Update("indexing for search", done, total, done);
   }
 }

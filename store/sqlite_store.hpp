@@ -68,7 +68,7 @@ class SqliteStore : public Store {
   Status Begin() override;
   Status Commit() override;
   Status Rollback() override;
-  Status FlushSearchIndex(Progress* progress) override;
+  Status FlushSearchIndex(Progress* progress, std::int64_t max_messages = 0) override;
 
   Status BeginRun(ImportRun* run) override;
   Status FinishRun(const ImportRun& run) override;
@@ -176,8 +176,8 @@ class SqliteStore : public Store {
   void ReopenRead();      // after a write inside a read scope
   std::uint64_t change_counter_ = 0;
   std::int64_t seen_data_version_ = -1, seen_local_changes_ = -1;
-  bool defer_fts_ = false;
-  std::unique_ptr<WalCheckpointer> checkpointer_;  // OpenOptions::checkpoint_in_background  // bulk load: the search queue is indexed by FlushSearchIndex()
+  bool defer_fts_ = false;  // bulk load / serve: the search queue is indexed by FlushSearchIndex()
+  std::unique_ptr<WalCheckpointer> checkpointer_;  // OpenOptions::checkpoint_in_background
   std::map<std::string, sqlite3_stmt*> cache_;
   std::unordered_map<const char*, std::pair<const char*, sqlite3_stmt*>> by_address_;
 };

@@ -121,7 +121,10 @@ class Store {
   // store queues messages for search and the importer calls this when its run ends. Works in chunks, each
   // its own transaction, so an interrupted flush loses nothing: the rest is indexed by the next call or
   // when the store is next opened for writing. Must not be called inside Begin/Commit. `progress` may be null.
-  virtual Status FlushSearchIndex(Progress* progress) = 0;
+  // `max_messages` > 0 stops after about that many (in whole chunks of at most that size), for callers that
+  // must not hold the store for long: the server indexes a little at a time, so a queue filled by an import
+  // running beside it never stalls the requests.
+  virtual Status FlushSearchIndex(Progress* progress, std::int64_t max_messages = 0) = 0;
 
   // ---- provenance ----------------------------------------------------------------------------------
   // Records a new run with status "running"; fills run->id and run->started_ms.

@@ -431,7 +431,9 @@ struct Server::Impl {
     index.expires_after(std::chrono::milliseconds(100));
     index.async_wait([this](beast::error_code ec) {
       if (ec) return;
-      Status st = state.ctx.store.FlushSearchIndex(nullptr);
+      // At most 2,000 a tick (a few ms): a queue an import beside the server fills is worked off in
+      // small steps between requests instead of in one long stall.
+      Status st = state.ctx.store.FlushSearchIndex(nullptr, 2000);
       if (!st.ok()) spdlog::warn("indexing new messages for search: {}", st.ToString());
       IndexForSearch();
     });

@@ -61,8 +61,18 @@ for n, line in enumerate(open(out + "/muc/muc_log.tsv", encoding="utf-8"), 1):
 PY
 
 echo "== throwaway Prosody"
-ports=$(/usr/bin/python3 -c 'import socket
-s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
+# A free port below the kernel's ephemeral range (32768+), so no other test's port-0 socket can take it
+# between this probe and Prosody's bind.
+ports=$(/usr/bin/python3 -c 'import random, socket
+for _ in range(200):
+    p = random.randint(20000, 32000)
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", p)); print(p); break
+    except OSError:
+        pass
+    finally:
+        s.close()')
 mkdir -p "$tmp/prosody/data" "$tmp/prosody/certs"
 cfg=$tmp/prosody/test.cfg.lua
 cat >"$cfg" <<CFG

@@ -372,10 +372,13 @@ TEST_F(StoreTest, ServedStoreIndexesOnFlushAndCheckpointsInTheBackground) {
   q.text = "served";
   ASSERT_TRUE(store_->Search(q, &hits).ok());
   EXPECT_TRUE(hits.empty());  // queued, not indexed yet
-  ASSERT_TRUE(store_->FlushSearchIndex(nullptr).ok());
-  q.limit = 10;
+  q.limit = 5000;
+  ASSERT_TRUE(store_->FlushSearchIndex(nullptr, 120).ok());  // a bounded step, as the server takes them
   ASSERT_TRUE(store_->Search(q, &hits).ok());
-  EXPECT_EQ(hits.size(), 10u);
+  EXPECT_EQ(hits.size(), 120u);
+  ASSERT_TRUE(store_->FlushSearchIndex(nullptr).ok());
+  ASSERT_TRUE(store_->Search(q, &hits).ok());
+  EXPECT_EQ(hits.size(), 3000u);
   // Under back-to-back commits the log stays bounded (the writer steps in at 8x the 1,000-page threshold),
   // well below the 3,000 commits' worth of pages it would hold if nothing checkpointed it...
   auto page = 16384u;
