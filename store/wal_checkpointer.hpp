@@ -16,6 +16,7 @@
 
 #include <sqlite3.h>
 
+#include <chrono>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -46,7 +47,7 @@ class WalCheckpointer {
   WalCheckpointer(sqlite3* writer, sqlite3* own, int threshold_pages);
   static int OnCommit(void* self, sqlite3* db, const char* schema, int log_pages);
   void Loop();
-  void CheckpointOnce();
+  bool CheckpointOnce();  // true when frames were left uncopied (the writer appended meanwhile)
 
   sqlite3* writer_;
   sqlite3* db_;
