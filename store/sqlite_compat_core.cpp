@@ -109,19 +109,7 @@ Status SqliteStore::LoadMessageCollectionsBatch(std::vector<Message>* msgs) {
       Message* m = find(s.Id(0));
       if (!m) continue;
       if (!m->attachments) m->attachments.emplace();
-      Attachment a;
-      a.id = s.Id(1);
-      a.filename = s.Text(2);
-      a.size = s.OptInt(3);
-      a.url = s.OptText(4);
-      a.content_type = s.OptText(5);
-      if (auto w = s.OptInt(6)) a.width = static_cast<int>(*w);
-      if (auto h = s.OptInt(7)) a.height = static_cast<int>(*h);
-      a.sha256 = s.OptText(8);
-      std::string extra = s.Text(9);
-      a.extra = extra.empty() || extra == "{}" ? Json::object() : Json::parse(extra, nullptr, false);
-      if (a.extra.is_discarded()) a.extra = Json::object();
-      m->attachments->push_back(std::move(a));
+      m->attachments->push_back(AttachmentFromRow(s, 1));
     }
     FERRY_RETURN_IF_ERROR(st);
   }
@@ -152,13 +140,7 @@ Status SqliteStore::LoadMessageCollectionsBatch(std::vector<Message>* msgs) {
       Message* m = find(s.Id(0));
       if (!m) continue;
       if (!m->stickers) m->stickers.emplace();
-      Sticker k;
-      k.id = s.Id(1);
-      k.name = s.Text(2);
-      k.format = static_cast<int>(s.Int(3));
-      k.url = s.OptText(4);
-      k.sha256 = s.OptText(5);
-      m->stickers->push_back(std::move(k));
+      m->stickers->push_back(StickerFromRow(s, 1));
     }
     FERRY_RETURN_IF_ERROR(st);
   }
@@ -175,18 +157,8 @@ Status SqliteStore::LoadMessageCollectionsBatch(std::vector<Message>* msgs) {
       Message* m = find(s.Id(0));
       if (!m) continue;
       if (!m->reactions) m->reactions.emplace();
-      Reaction r;
       reaction_at[{m->id, s.Text(1)}] = m->reactions->size();
-      r.emoji.id = s.Id(2);
-      r.emoji.name = s.Text(3);
-      r.emoji.animated = s.Int(4) != 0;
-      r.emoji.image_url = s.OptText(5);
-      r.emoji.sha256 = s.OptText(6);
-      r.count = static_cast<int>(s.Int(7));
-      std::string extra = s.Text(8);
-      r.extra = extra.empty() || extra == "{}" ? Json::object() : Json::parse(extra, nullptr, false);
-      if (r.extra.is_discarded()) r.extra = Json::object();
-      m->reactions->push_back(std::move(r));
+      m->reactions->push_back(ReactionFromRow(s, 2));
     }
     FERRY_RETURN_IF_ERROR(st);
     if (!reaction_at.empty()) {

@@ -1381,6 +1381,42 @@ Status SqliteStore::LoadMessageRow(Stmt& s, Message* m) {
   return Status::Ok();
 }
 
+Attachment AttachmentFromRow(const Stmt& s, int c) {
+  Attachment a;
+  a.id = s.Id(c);
+  a.filename = s.Text(c + 1);
+  a.size = s.OptInt(c + 2);
+  a.url = s.OptText(c + 3);
+  a.content_type = s.OptText(c + 4);
+  if (auto w = s.OptInt(c + 5)) a.width = static_cast<int>(*w);
+  if (auto h = s.OptInt(c + 6)) a.height = static_cast<int>(*h);
+  a.sha256 = s.OptText(c + 7);
+  a.extra = ParseJsonOr(s.Text(c + 8), Json::object());
+  return a;
+}
+
+Sticker StickerFromRow(const Stmt& s, int c) {
+  Sticker k;
+  k.id = s.Id(c);
+  k.name = s.Text(c + 1);
+  k.format = static_cast<int>(s.Int(c + 2));
+  k.url = s.OptText(c + 3);
+  k.sha256 = s.OptText(c + 4);
+  return k;
+}
+
+Reaction ReactionFromRow(const Stmt& s, int c) {
+  Reaction r;
+  r.emoji.id = s.Id(c);
+  r.emoji.name = s.Text(c + 1);
+  r.emoji.animated = s.Int(c + 2) != 0;
+  r.emoji.image_url = s.OptText(c + 3);
+  r.emoji.sha256 = s.OptText(c + 4);
+  r.count = static_cast<int>(s.Int(c + 5));
+  r.extra = ParseJsonOr(s.Text(c + 6), Json::object());
+  return r;
+}
+
 Status SqliteStore::LoadMessageCollections(Message* m) {
   Status st;
   {
@@ -1392,17 +1428,7 @@ Status SqliteStore::LoadMessageCollections(Message* m) {
     s.BindId(1, m->id);
     while (s.Step(&st)) {
       if (!m->attachments) m->attachments.emplace();
-      Attachment a;
-      a.id = s.Id(0);
-      a.filename = s.Text(1);
-      a.size = s.OptInt(2);
-      a.url = s.OptText(3);
-      a.content_type = s.OptText(4);
-      if (auto w = s.OptInt(5)) a.width = static_cast<int>(*w);
-      if (auto h = s.OptInt(6)) a.height = static_cast<int>(*h);
-      a.sha256 = s.OptText(7);
-      a.extra = ParseJsonOr(s.Text(8), Json::object());
-      m->attachments->push_back(std::move(a));
+      m->attachments->push_back(AttachmentFromRow(s, 0));
     }
     FERRY_RETURN_IF_ERROR(st);
   }
@@ -1422,13 +1448,7 @@ Status SqliteStore::LoadMessageCollections(Message* m) {
     s.BindId(1, m->id);
     while (s.Step(&st)) {
       if (!m->stickers) m->stickers.emplace();
-      Sticker k;
-      k.id = s.Id(0);
-      k.name = s.Text(1);
-      k.format = static_cast<int>(s.Int(2));
-      k.url = s.OptText(3);
-      k.sha256 = s.OptText(4);
-      m->stickers->push_back(std::move(k));
+      m->stickers->push_back(StickerFromRow(s, 0));
     }
     FERRY_RETURN_IF_ERROR(st);
   }
@@ -1442,16 +1462,8 @@ Status SqliteStore::LoadMessageCollections(Message* m) {
     std::vector<std::string> keys;
     while (s.Step(&st)) {
       if (!m->reactions) m->reactions.emplace();
-      Reaction r;
       keys.push_back(s.Text(0));
-      r.emoji.id = s.Id(1);
-      r.emoji.name = s.Text(2);
-      r.emoji.animated = s.Int(3) != 0;
-      r.emoji.image_url = s.OptText(4);
-      r.emoji.sha256 = s.OptText(5);
-      r.count = static_cast<int>(s.Int(6));
-      r.extra = ParseJsonOr(s.Text(7), Json::object());
-      m->reactions->push_back(std::move(r));
+      m->reactions->push_back(ReactionFromRow(s, 1));
     }
     FERRY_RETURN_IF_ERROR(st);
     sqlite3_reset(s.raw());

@@ -56,6 +56,15 @@ class Stmt {
   bool owned_ = false;  // finalize instead of returning to the cache
 };
 
+// Rows of a message's collections, read from column `c` on (the column lists LoadMessageCollections and
+// LoadMessageCollectionsBatch select, after the message id in the batch form).
+//   attachment: id, filename, size, url, content_type, width, height, sha256, extra
+//   sticker:    sticker_id, name, format, url, sha256
+//   reaction:   emoji_id, emoji_name, animated, image_url, sha256, count, extra
+Attachment AttachmentFromRow(const Stmt& s, int c);
+Sticker StickerFromRow(const Stmt& s, int c);
+Reaction ReactionFromRow(const Stmt& s, int c);
+
 class SqliteStore : public Store {
  public:
   static Status OpenImpl(const std::string& path, const OpenOptions& options, std::unique_ptr<Store>* out);

@@ -25,8 +25,10 @@ def run(*args, **kw):
 class WS:
     """Just enough RFC 6455 for a gateway client: masked text frames out, frames in, close codes."""
 
-    def __init__(self, port, query):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+    def __init__(self, port, query, wrap=None):
+        """`wrap`: turns the TCP socket into the stream to speak over (e.g. a TLS context's wrap_socket)."""
+        raw = socket.create_connection(("127.0.0.1", port), timeout=10)
+        self.sock = wrap(raw) if wrap else raw
         key = base64.b64encode(os.urandom(16)).decode()
         self.sock.sendall((f"GET /?{query} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
                            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())

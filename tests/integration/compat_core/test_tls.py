@@ -29,23 +29,7 @@ class WSS(test_serve.WS):
     """test_serve's WebSocket client over TLS (the upgrade request is the same, inside the TLS stream)."""
 
     def __init__(self, port, query, tls):
-        raw = socket.create_connection(("127.0.0.1", port), timeout=10)
-        self.sock = tls.wrap_socket(raw, server_hostname="127.0.0.1")
-        self.sock.sendall((f"GET /?{query} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
-                           "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                           "Sec-WebSocket-Version: 13\r\n\r\n").encode())
-        head = b""
-        while b"\r\n\r\n" not in head:
-            chunk = self.sock.recv(1)
-            if not chunk:
-                raise RuntimeError("upgrade refused")
-            head += chunk
-        if b" 101 " not in head.split(b"\r\n")[0]:
-            raise RuntimeError("upgrade failed: " + head.decode(errors="replace"))
-        self.buf = b""
-        import zlib
-        self.inflate = zlib.decompressobj()
-        self.close_code = None
+        super().__init__(port, query, lambda raw: tls.wrap_socket(raw, server_hostname="127.0.0.1"))
 
 
 def https(port, path, token, tls):
