@@ -172,6 +172,8 @@ class SqliteStore : public Store {
   SqliteStore() = default;
   Status Migrate();
   Status FlushFts();
+  // Ends a bulk indexing pass (see FlushSearchIndex) once the queue is empty: one merge, defaults restored.
+  Status FinishBulkIndex(Progress* progress, std::int64_t done);
   Status UpsertMessageInTx(const Message& m, const Source& src);
   Status WriteCollections(const Message& m, bool newer, int stored_known, bool existed);
 

@@ -357,6 +357,96 @@ TEST_F(StoreTest, ReadScopesNestShareASnapshotAndLetWritesThrough) {
   EXPECT_TRUE(other->GetMessage(10, 3, &m).ok());
 }
 
+// FTS5's automerge/crisismerge settings, as the index stores them ("" when never set: the defaults).
+std::string FtsConfig(const std::string& path, const char* key) {
+  sqlite3* db;
+  std::string v;
+  if (sqlite3_open(path.c_str(), &db) != SQLITE_OK) return "open failed";
+  sqlite3_stmt* s = nullptr;
+  sqlite3_prepare_v2(db, "SELECT v FROM messages_fts_config WHERE k = ?", -1, &s, nullptr);
+  sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+  if (sqlite3_step(s) == SQLITE_ROW) v = reinterpret_cast<const char*>(sqlite3_column_text(s, 0));
+  sqlite3_finalize(s);
+  sqlite3_close(db);
+  return v;
+}
+
+int FtsSegments(const std::string& path) {
+  sqlite3* db;
+  int n = -1;
+  if (sqlite3_open(path.c_str(), &db) != SQLITE_OK) return -1;
+  sqlite3_stmt* s = nullptr;
+  sqlite3_prepare_v2(db, "SELECT count(DISTINCT segid) FROM messages_fts_idx", -1, &s, nullptr);
+  if (sqlite3_step(s) == SQLITE_ROW) n = sqlite3_column_int(s, 0);
+  sqlite3_finalize(s);
+  sqlite3_close(db);
+  return n;
+}
+
+TEST_F(StoreTest, BulkIndexingMergesOnceAndRestoresTheMergeSettings) {
+  // 120,000 queued messages (above the bulk threshold), indexed in 20,000-message transactions: without
+  // the bulk pass every chunk leaves segments that FTS5 merges over and over.
+  store_.reset();
+  OpenOptions o;
+  o.bulk_load = true;
+  ASSERT_TRUE(Store::Open(path_, o, &store_).ok());
+  ASSERT_TRUE(store_->Begin().ok());
+  for (Snowflake id = 1; id <= 120000; ++id)
+    ASSERT_TRUE(store_->UpsertMessage(Msg(id, "bulk word" + std::to_string(id % 97) + " common"), {1, 100}).ok());
+  ASSERT_TRUE(store_->Commit().ok());
+  ASSERT_TRUE(store_->FlushSearchIndex(nullptr).ok());
+  EXPECT_EQ(FtsConfig(path_, "automerge"), "4");
+  EXPECT_EQ(FtsConfig(path_, "crisismerge"), "16");
+  EXPECT_EQ(FtsSegments(path_), 1);  // merged into one segment at the end
+  std::vector<SearchHit> hits;
+  SearchQuery q;
+  q.text = "word13";
+  q.limit = 5000;
+  ASSERT_TRUE(store_->Search(q, &hits).ok());
+  ASSERT_EQ(hits.size(), 1237u);  // ids 13, 110, 207, ..., 119905
+  // Newest first, and the first page of a common word comes straight off the index's rowid order.
+  EXPECT_EQ(hits.front().message.id, 119905u);
+  EXPECT_EQ(hits.back().message.id, 13u);
+  q.text = "common";
+  q.limit = 3;
+  q.offset = 2;
+  ASSERT_TRUE(store_->Search(q, &hits).ok());
+  ASSERT_EQ(hits.size(), 3u);
+  EXPECT_EQ(hits[0].message.id, 119998u);
+  EXPECT_EQ(hits[2].message.id, 119996u);
+}
+
+TEST_F(StoreTest, BulkIndexingPassKilledHalfWayIsFinishedByTheNextFlush) {
+  // What a bulk pass killed after some chunks leaves: merging switched off in the index's config.
+  ASSERT_TRUE(store_->UpsertMessage(Msg(1, "indexed before the kill"), {}).ok());
+  store_.reset();
+  sqlite3* db;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "INSERT INTO messages_fts(messages_fts, rank) VALUES ('automerge', 0);"
+                         "INSERT INTO messages_fts(messages_fts, rank) VALUES ('crisismerge', 1000);"
+                         "INSERT INTO messages(id, channel_id, content, ts_ms) VALUES (2, 10, 'still queued', 0);"
+                         "INSERT OR IGNORE INTO fts_pending(id) VALUES (2);",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  OpenOptions o;
+  o.defer_search_index = true;  // as `ferry serve` opens it: small steps, then the end of the pass
+  ASSERT_TRUE(Store::Open(path_, o, &store_).ok());
+  ASSERT_TRUE(store_->FlushSearchIndex(nullptr, 2000).ok());
+  EXPECT_EQ(FtsConfig(path_, "automerge"), "4");
+  EXPECT_EQ(FtsConfig(path_, "crisismerge"), "16");
+  std::vector<SearchHit> hits;
+  SearchQuery q;
+  q.text = "queued";
+  ASSERT_TRUE(store_->Search(q, &hits).ok());
+  ASSERT_EQ(hits.size(), 1u);
+  q.text = "kill";
+  ASSERT_TRUE(store_->Search(q, &hits).ok());
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ(FtsSegments(path_), 1);
+}
+
 TEST_F(StoreTest, ServedStoreIndexesOnFlushAndCheckpointsInTheBackground) {
   store_.reset();
   OpenOptions o;
