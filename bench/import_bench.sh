@@ -26,6 +26,17 @@ rm -f "$OUT/bench.db" "$OUT/bench.db-wal" "$OUT/bench.db-shm"; rm -rf "$OUT/benc
 sync
 echo "ferry import dce ($((bytes / 1000000)) MB of JSON) ..."
 /usr/bin/python3 bench/measure.py "$OUT/ferry.json" -- "$FERRY" import dce "$IN" --store "$OUT/bench.db" --json
+# Search on the imported store: a word in about a third of the messages, a rarer one, a miss.
+/usr/bin/python3 - "$FERRY" "$OUT/bench.db" <<'PY'
+import subprocess, sys, time
+for words in ("hello", "shard gateway", "zzzznotthere"):
+    best = None
+    for _ in range(3):
+        t = time.time()
+        subprocess.run([sys.argv[1], "search", "--store", sys.argv[2], "--json", words], check=True, stdout=subprocess.DEVNULL)
+        best = min(best or 1e9, time.time() - t)
+    print(f"ferry search {words!r:<18} {best * 1000:7.1f} ms (best of 3, whole command)")
+PY
 echo "naive python (json.load + sqlite3 executemany) ..."
 /usr/bin/python3 bench/measure.py "$OUT/naive.json" -- /usr/bin/python3 bench/naive_import.py "$OUT/naive.db" "$IN" || true
 /usr/bin/python3 - "$OUT/ferry.json" "$OUT/naive.json" "$N" "$bytes" <<'PY'

@@ -76,14 +76,18 @@ def main():
         t0, c0 = time.time(), cpu()
         db.execute("CREATE VIRTUAL TABLE messages_fts USING fts5(content, content='messages', content_rowid='id',"
                    " tokenize='unicode61 remove_diacritics 2', columnsize=0)")
-        step = 100000
-        for i in range(0, len(bounds), step // BATCH):
+        # As FlushSearchIndex's bulk pass: no merging while segments are added, one merge at the end.
+        db.execute("INSERT INTO messages_fts(messages_fts, rank) VALUES ('automerge', 0)")
+        db.execute("INSERT INTO messages_fts(messages_fts, rank) VALUES ('crisismerge', 1000)")
+        step = 20000
+        for i in range(0, len(bounds), max(1, step // BATCH)):
             lo, hi = bounds[i][0], bounds[min(i + step // BATCH, len(bounds)) - 1][1]
             db.execute("BEGIN IMMEDIATE")
             db.execute("INSERT INTO messages_fts(rowid, content) SELECT m.id, m.content FROM fts_pending p"
                        " CROSS JOIN messages m ON m.id = p.id WHERE p.id BETWEEN ? AND ?", (lo, hi))
             db.execute("DELETE FROM fts_pending WHERE id BETWEEN ? AND ?", (lo, hi))
             db.execute("COMMIT")
+        db.execute("INSERT INTO messages_fts(messages_fts) VALUES ('optimize')")
         c_fts, t_fts = cpu() - c0, time.time() - t0
         db.close()
 
