@@ -444,7 +444,9 @@ TEST_F(StoreTest, BulkIndexingPassKilledHalfWayIsFinishedByTheNextFlush) {
   q.text = "kill";
   ASSERT_TRUE(store_->Search(q, &hits).ok());
   ASSERT_EQ(hits.size(), 1u);
-  EXPECT_EQ(FtsSegments(path_), 1);
+  // The segment indexed before the pass and the pass's own: finishing merges what the pass added, and
+  // leaves an earlier import's index as it was (fewer than automerge's 4 segments on a level).
+  EXPECT_EQ(FtsSegments(path_), 2);
 }
 
 TEST_F(StoreTest, ServedStoreIndexesOnFlushAndCheckpointsInTheBackground) {
