@@ -257,6 +257,7 @@ Status SqliteStore::OpenImpl(const std::string& path, const OpenOptions& options
     std::filesystem::create_directories(s->blob_dir());
     FERRY_RETURN_IF_ERROR(s->FlushSearchIndex(nullptr));  // a queue left by a killed process or a bulk load
     s->defer_fts_ = options.bulk_load || options.defer_search_index;
+    if (options.bulk_load) s->MaybeStartSideIndex();
     if (options.checkpoint_in_background || options.bulk_load) {
       // A log that a checkpoint has emptied is cut back to this size when it restarts.
       FERRY_RETURN_IF_ERROR(s->Exec("PRAGMA journal_size_limit=67108864"));
@@ -296,6 +297,7 @@ Status SqliteStore::Migrate() {
 }
 
 SqliteStore::~SqliteStore() {
+  side_.reset();
   checkpointer_.reset();  // before the connection whose WAL hook it is
   for (auto& [sql, s] : cache_) sqlite3_finalize(s);
   if (db_) {
@@ -389,6 +391,11 @@ Status SqliteStore::FlushFts() {
 
 Status SqliteStore::FlushSearchIndex(Progress* progress, std::int64_t max_messages) {
   if (in_tx_ || read_tx_) return Status::Conflict("FlushSearchIndex inside a transaction");
+  if (side_) {
+    // Whatever the outcome, the queue below is then empty or still complete.
+    Status side = FinishSideIndex(progress);
+    (void)side;
+  }
   std::int64_t total = 0, done = 0;
   if (progress || max_messages <= 0) {
     Status st;
@@ -493,6 +500,140 @@ Status SqliteStore::FinishBulkIndex(Progress* progress, std::int64_t done) {
   return ExecCached("COMMIT");
 }
 
+void SqliteStore::MaybeStartSideIndex() {
+  SideSearchIndex::RemoveAbandoned(path_);
+  Status st;
+  bool empty = false, same_options = false;
+  {
+    auto q = Prepare("SELECT NOT EXISTS (SELECT 1 FROM messages), (SELECT sql FROM sqlite_master WHERE name='messages_fts')", &st);
+    if (!st.ok()) return;
+    if (q.Step(&st)) {
+      empty = q.Int(0) != 0;
+      const std::string sql = q.Text(1);
+      same_options = sql.find(SideSearchIndex::kTokenizeOptions) != std::string::npos &&
+                     sql.find("content='messages'") != std::string::npos && sql.find("detail") == std::string::npos &&
+                     sql.find("prefix") == std::string::npos;
+    }
+    sqlite3_reset(q.raw());
+  }
+  if (!st.ok() || !empty || !same_options) return;
+  // Without it the import indexes its queue at the end, as any other: nothing depends on the side build.
+  if (!SideSearchIndex::Start(path_, &side_).ok()) side_.reset();
+}
+
+Status SqliteStore::FinishSideIndex(Progress* progress) {
+  std::unique_ptr<SideSearchIndex> side = std::move(side_);
+  auto changed = std::move(side_changed_);
+  AbandonSideIndex();
+  if (progress) progress->Update("indexing for search", 0, 0, 0);
+  std::int64_t docs = 0;
+  FERRY_RETURN_IF_ERROR(side->Finish(&docs));
+
+  // The queue must hold exactly what the side build indexed, plus messages that got their first content
+  // from an update; anything else (a deletion, a writer the store does not know about) and it is not used.
+  Status st;
+  std::int64_t queued = 0, expected = docs;
+  {
+    auto q = Prepare("SELECT count(*) FROM fts_pending", &st);
+    FERRY_RETURN_IF_ERROR(st);
+    if (q.Step(&st)) queued = q.Int(0);
+    sqlite3_reset(q.raw());
+    FERRY_RETURN_IF_ERROR(st);
+    auto in = Prepare("SELECT 1 FROM fts_pending WHERE id=?", &st);
+    FERRY_RETURN_IF_ERROR(st);
+    for (const auto& [id, before] : changed) {
+      if (!before.empty()) continue;
+      in.Bind(1, id);
+      if (in.Step(&st)) ++expected;
+      sqlite3_reset(in.raw());
+      FERRY_RETURN_IF_ERROR(st);
+    }
+  }
+  if (queued != expected)
+    return Status::Conflict("search queue of " + path_ + " holds " + std::to_string(queued) + " messages, the side build " +
+                            std::to_string(expected));
+  if (queued == 0) return Status::Ok();
+
+  // The copy runs on a connection of its own: FTS5 caches an index's structure per connection and notices
+  // other connections' commits (data_version), not its own connection writing the shadow tables directly.
+  sqlite3* db = nullptr;
+  auto fail = [&](const char* what) {
+    Status e = Status::StoreError("copying the search index into " + path_ + ": " + what + ": " +
+                                  (db ? sqlite3_errmsg(db) : "out of memory"));
+    if (db) {
+      sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+      sqlite3_close(db);
+    }
+    return e;
+  };
+  if (sqlite3_open_v2(path_.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK)
+    return fail("open");
+  sqlite3_busy_timeout(db, 60000);
+  std::string tbl = SideSearchIndex::kTable;
+  const std::string copy =
+      "DELETE FROM messages_fts_data;"
+      "DELETE FROM messages_fts_idx;"
+      "INSERT INTO messages_fts_data(id, block) SELECT id, block FROM side." + tbl + "_data;"
+      "INSERT INTO messages_fts_idx(segid, term, pgno) SELECT segid, term, pgno FROM side." + tbl + "_idx;";
+  {
+    sqlite3_stmt* a = nullptr;
+    bool ok = sqlite3_prepare_v2(db, "ATTACH DATABASE ? AS side", -1, &a, nullptr) == SQLITE_OK;
+    if (ok) {
+      sqlite3_bind_text(a, 1, side->path().c_str(), -1, SQLITE_TRANSIENT);
+      ok = sqlite3_step(a) == SQLITE_DONE;
+    }
+    sqlite3_finalize(a);
+    if (!ok) return fail("attach");
+  }
+  // The copy reads and writes each page once, in order: a small cache does.
+  if (sqlite3_exec(db, "PRAGMA cache_size=-4096", nullptr, nullptr, nullptr) != SQLITE_OK) return fail("pragma");
+  {
+    // Checked inside the copy's transaction: nothing may have indexed a message since the run began.
+    if (sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK) return fail("begin");
+    sqlite3_stmt* q = nullptr;
+    bool idle = false;
+    if (sqlite3_prepare_v2(db, "SELECT NOT EXISTS (SELECT 1 FROM messages_fts_idx)", -1, &q, nullptr) == SQLITE_OK &&
+        sqlite3_step(q) == SQLITE_ROW)
+      idle = sqlite3_column_int(q, 0) != 0;
+    sqlite3_finalize(q);
+    if (!idle) return fail("the store's search index is no longer empty");
+  }
+  if (sqlite3_exec(db, copy.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK)
+    return fail("copy");
+  {
+    sqlite3_stmt* del = nullptr;
+    sqlite3_stmt* add = nullptr;
+    bool ok =
+        sqlite3_prepare_v2(db, "INSERT INTO messages_fts(messages_fts, rowid, content) VALUES ('delete', ?, ?)", -1,
+                           &del, nullptr) == SQLITE_OK &&
+        sqlite3_prepare_v2(db,
+                           "INSERT INTO messages_fts(rowid, content) SELECT id, content FROM messages WHERE id=?"
+                           " AND content IS NOT NULL AND content <> ''",
+                           -1, &add, nullptr) == SQLITE_OK;
+    for (auto it = changed.begin(); ok && it != changed.end(); ++it) {
+      if (!it->second.empty()) {
+        sqlite3_bind_int64(del, 1, it->first);
+        sqlite3_bind_text(del, 2, it->second.data(), static_cast<int>(it->second.size()), SQLITE_STATIC);
+        ok = sqlite3_step(del) == SQLITE_DONE;
+        sqlite3_reset(del);
+      }
+      if (!ok) break;
+      sqlite3_bind_int64(add, 1, it->first);
+      ok = sqlite3_step(add) == SQLITE_DONE;
+      sqlite3_reset(add);
+    }
+    sqlite3_finalize(del);
+    sqlite3_finalize(add);
+    if (!ok) return fail("re-indexing updated messages");
+  }
+  if (sqlite3_exec(db, "DELETE FROM fts_pending; COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) return fail("commit");
+  sqlite3_exec(db, "DETACH DATABASE side", nullptr, nullptr, nullptr);
+  if (sqlite3_close(db) != SQLITE_OK) return Status::StoreError("closing the search index copy of " + path_);
+  ++side_copies_;
+  if (progress) progress->Update("indexing for search", queued, queued, queued);
+  return Status::Ok();
+}
+
 Status SqliteStore::Commit() {
   if (!in_tx_) return Status::Conflict("no transaction is open");
   if (!defer_fts_) {
@@ -502,6 +643,7 @@ Status SqliteStore::Commit() {
   Status st = ExecCached("COMMIT");
   if (st.ok()) {
     in_tx_ = false;
+    if (side_) side_->Commit();
     ReopenRead();
   }
   return st;
@@ -509,6 +651,8 @@ Status SqliteStore::Commit() {
 Status SqliteStore::Rollback() {
   if (!in_tx_) return Status::Ok();
   in_tx_ = false;
+  // The rolled-back updates' entries in side_changed_ could no longer be told from real ones.
+  if (side_) AbandonSideIndex();
   Status st = ExecCached("ROLLBACK");
   ReopenRead();
   return st;
@@ -893,6 +1037,7 @@ Status SqliteStore::UpsertMessageInTx(const Message& m, const Source& src) {
         auto q = Prepare("INSERT OR IGNORE INTO fts_pending(id) VALUES (?)", &st);
         FERRY_RETURN_IF_ERROR(st);
         FERRY_RETURN_IF_ERROR(q.BindId(1, m.id).Run());
+        if (side_) side_->Add(static_cast<std::int64_t>(m.id), *m.content);
       }
       return WriteCollections(m, true, 0, false);
     }
@@ -924,6 +1069,19 @@ Status SqliteStore::UpsertMessageInTx(const Message& m, const Source& src) {
                     ", source_ms=CASE WHEN ?1 THEN ?21 ELSE source_ms END"
                     ", deleted=CASE WHEN ?22 THEN 1 ELSE deleted END"
                     " WHERE id=?23";
+  if (side_ && m.content && side_changed_.find(static_cast<std::int64_t>(m.id)) == side_changed_.end()) {
+    auto cur = Prepare("SELECT content FROM messages WHERE id=?", &st);
+    FERRY_RETURN_IF_ERROR(st);
+    cur.BindId(1, m.id);
+    bool row = cur.Step(&st);
+    std::string before = row ? cur.Text(0) : std::string();
+    sqlite3_reset(cur.raw());
+    FERRY_RETURN_IF_ERROR(st);
+    side_changed_bytes_ += before.size() + 64;
+    side_changed_.emplace(static_cast<std::int64_t>(m.id), std::move(before));
+    // Overlapping exports with many edits: past this the side build's savings are gone anyway.
+    if (side_changed_bytes_ > (16u << 20)) AbandonSideIndex();
+  }
   static const std::string kUpdate = sql;
   auto upd = Prepare(kUpdate.c_str(), &st);
   FERRY_RETURN_IF_ERROR(st);

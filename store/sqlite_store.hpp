@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "store/side_search_index.hpp"
 #include "store/store.hpp"
 #include "store/wal_checkpointer.hpp"
 
@@ -167,6 +168,8 @@ class SqliteStore : public Store {
   Status LoadMessageRow(Stmt& s, Message* m);        // columns as kMessageColumns
   Status LoadMessageCollections(Message* m);
   static const char* kMessageColumns;
+  // Times FlushSearchIndex used a side build (side_search_index.hpp) instead of the queue; for tests.
+  int side_index_copies() const { return side_copies_; }
 
  private:
   SqliteStore() = default;
@@ -174,6 +177,17 @@ class SqliteStore : public Store {
   Status FlushFts();
   // Ends a bulk indexing pass (see FlushSearchIndex) once the queue is empty: one merge, defaults restored.
   Status FinishBulkIndex(Progress* progress, std::int64_t done);
+  // First import only (see side_search_index.hpp): starts the side build when the store holds no messages.
+  void MaybeStartSideIndex();
+  // Copies the side build into messages_fts and empties the queue; an error leaves the queue as it was (the
+  // caller then indexes it the usual way).
+  Status FinishSideIndex(Progress* progress);
+  // Stops using the side build (something the copy could not account for happened); the queue stands.
+  void AbandonSideIndex() {
+    side_.reset();
+    side_changed_.clear();
+    side_changed_bytes_ = 0;
+  }
   Status UpsertMessageInTx(const Message& m, const Source& src);
   Status WriteCollections(const Message& m, bool newer, int stored_known, bool existed);
 
@@ -188,7 +202,14 @@ class SqliteStore : public Store {
   std::uint64_t change_counter_ = 0;
   std::int64_t seen_data_version_ = -1, seen_local_changes_ = -1;
   bool defer_fts_ = false;  // bulk load / serve: the search queue is indexed by FlushSearchIndex()
-  std::unique_ptr<WalCheckpointer> checkpointer_;  // OpenOptions::checkpoint_in_background
+  std::unique_ptr<WalCheckpointer> checkpointer_;
+  std::unique_ptr<SideSearchIndex> side_;
+  // Messages whose content an update may have changed while the side build runs, with their content before
+  // the run's first such update (what the side build indexed for them, when not empty): FinishSideIndex
+  // re-indexes them from the store.
+  std::unordered_map<std::int64_t, std::string> side_changed_;
+  std::size_t side_changed_bytes_ = 0;
+  int side_copies_ = 0;  // OpenOptions::checkpoint_in_background
   std::map<std::string, sqlite3_stmt*> cache_;
   std::unordered_map<const char*, std::pair<const char*, sqlite3_stmt*>> by_address_;
 };

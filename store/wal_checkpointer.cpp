@@ -1,5 +1,7 @@
 #include "store/wal_checkpointer.hpp"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <cstdio>
 
@@ -26,7 +28,10 @@ Status WalCheckpointer::Start(sqlite3* writer, const std::string& path, int thre
 
 WalCheckpointer::WalCheckpointer(sqlite3* writer, sqlite3* own, int threshold_pages)
     : writer_(writer), db_(own), threshold_(threshold_pages > 0 ? threshold_pages : 1000) {
-  thread_ = std::thread([this] { Loop(); });
+  thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "ferry-checkpt");
+    Loop();
+  });
   sqlite3_wal_hook(writer_, &WalCheckpointer::OnCommit, this);
 }
 

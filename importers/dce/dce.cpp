@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <memory>
 #include <mutex>
+#include <pthread.h>
 #include <thread>
 
 #include <simdjson.h>
@@ -92,7 +93,11 @@ Status WriteBatch(Store& store, Batch& b, std::int64_t* blobs_copied) {
 class Writer {
  public:
   Writer(Store& store, bool threaded) : store_(store), threaded_(threaded) {
-    if (threaded_) thread_ = std::thread([this] { Loop(); });
+    if (threaded_)
+      thread_ = std::thread([this] {
+        pthread_setname_np(pthread_self(), "ferry-writer");
+        Loop();
+      });
   }
   ~Writer() { Close(); }
 
