@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <filesystem>
@@ -102,6 +103,11 @@ void SideSearchIndex::Add(std::int64_t id, const std::string& content) { pending
 
 void SideSearchIndex::Commit() {
   if (pending_.empty()) return;
+  // FTS5 starts a new segment whenever a rowid is lower than the one before: a transaction that wrote
+  // several files' messages of the same stretch of time, file after file, would cut many small segments
+  // (and cost their merging). Within a transaction the order is free.
+  if (!std::is_sorted(pending_.begin(), pending_.end(), [](const auto& a, const auto& b) { return a.first < b.first; }))
+    std::sort(pending_.begin(), pending_.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   std::unique_lock<std::mutex> l(mu_);
   cv_.wait(l, [&] { return queue_.size() < kMaxQueued || done_; });
   if (done_) {  // the thread stopped on an error: Finish reports it

@@ -239,7 +239,9 @@ Status SqliteStore::OpenImpl(const std::string& path, const OpenOptions& options
   FERRY_RETURN_IF_ERROR(s->Exec("PRAGMA foreign_keys=OFF"));
   FERRY_RETURN_IF_ERROR(s->Exec("PRAGMA temp_store=MEMORY"));
   if (options.bulk_load) {
-    FERRY_RETURN_IF_ERROR(s->Exec("PRAGMA cache_size=-16384"));  // 16 MiB: keeps import RSS flat and small
+    // 8 MiB: keeps import RSS flat and small. An import writes in message id order (importers/dce), so its
+    // working set is the tail of each table: 16 MiB was no faster.
+    FERRY_RETURN_IF_ERROR(s->Exec("PRAGMA cache_size=-8192"));
     FERRY_RETURN_IF_ERROR(s->Exec("PRAGMA wal_autocheckpoint=4000"));
   } else {
     FERRY_RETURN_IF_ERROR(s->Exec("PRAGMA cache_size=-8192"));

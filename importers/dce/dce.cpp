@@ -30,6 +30,8 @@ namespace ferry::dce {
 namespace {
 
 constexpr std::size_t kMaxWarnings = 200;
+// Files imported side by side (each holds an open file, a reader buffer and its own caches).
+constexpr std::size_t kFilesPerGroup = 64;
 const char* kQuickKeyPrefix = "dce.file:";
 
 struct FileEntry {
@@ -60,9 +62,12 @@ bool StatFile(const std::string& p, FileEntry* e) {
 
 // ---- the writer thread -----------------------------------------------------------------------------------
 
-Status WriteBatch(Store& store, Batch& b, std::int64_t* blobs_copied) {
+// The batches of one group, one per input file read side by side: one transaction.
+using Group = std::vector<std::unique_ptr<Batch>>;
+
+Status WriteGroup(Store& store, Group& group, std::int64_t* blobs_copied) {
   FERRY_RETURN_IF_ERROR(store.Begin());
-  auto body = [&]() -> Status {
+  auto body = [&](Batch& b) -> Status {
     for (auto& bc : b.blobs) {
       std::string sha;
       std::int64_t size = 0;
@@ -81,15 +86,17 @@ Status WriteBatch(Store& store, Batch& b, std::int64_t* blobs_copied) {
     for (auto& [k, v] : b.meta) FERRY_RETURN_IF_ERROR(store.PutMeta(k, v));
     return Status::Ok();
   };
-  Status st = body();
-  if (!st.ok()) {
-    store.Rollback();
-    return st;
+  for (auto& b : group) {
+    Status st = body(*b);
+    if (!st.ok()) {
+      store.Rollback();
+      return st;
+    }
   }
   return store.Commit();
 }
 
-// Hands batches from the parsing thread to one writer thread; at most two wait, so memory stays flat.
+// Hands groups of batches from the parsing thread to one writer thread; at most two wait, so memory stays flat.
 class Writer {
  public:
   Writer(Store& store, bool threaded) : store_(store), threaded_(threaded) {
@@ -101,14 +108,14 @@ class Writer {
   }
   ~Writer() { Close(); }
 
-  void Push(std::unique_ptr<Batch> b) {
+  void Push(Group b) {
     if (!threaded_) {
       if (failed_) return;
-      Status st = WriteBatch(store_, *b, &blobs_copied_);
+      Status st = WriteGroup(store_, b, &blobs_copied_);
       if (!st.ok()) Fail(st);
       return;
     }
-    std::vector<std::unique_ptr<Batch>> spent;
+    std::vector<Group> spent;
     {
       std::unique_lock<std::mutex> lock(mu_);
       cv_.wait(lock, [&] { return q_.size() < 2 || failed_; });
@@ -139,7 +146,7 @@ class Writer {
  private:
   void Loop() {
     for (;;) {
-      std::unique_ptr<Batch> b;
+      Group b;
       {
         std::unique_lock<std::mutex> lock(mu_);
         cv_.wait(lock, [&] { return !q_.empty() || closed_; });
@@ -149,7 +156,7 @@ class Writer {
         cv_.notify_all();
       }
       if (failed_) continue;
-      Status st = WriteBatch(store_, *b, &blobs_copied_);
+      Status st = WriteGroup(store_, b, &blobs_copied_);
       std::lock_guard<std::mutex> lock(mu_);
       spent_.push_back(std::move(b));
       if (!st.ok()) {
@@ -168,8 +175,8 @@ class Writer {
   std::thread thread_;
   std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<std::unique_ptr<Batch>> q_;
-  std::vector<std::unique_ptr<Batch>> spent_;  // written batches, freed by the next Push (or with the Writer)
+  std::deque<Group> q_;
+  std::vector<Group> spent_;  // written groups, freed by the next Push (or with the Writer)
   bool closed_ = false;
   std::atomic<bool> failed_{false};
   Status error_;
@@ -199,7 +206,16 @@ class Importer {
   }
   bool Interrupted() const { return opts_.interrupted && opts_.interrupted(); }
   void Expand(const std::vector<std::string>& paths, std::vector<FileEntry>* files);
-  Status ImportFile(const FileEntry& f, const std::string& known_sha);
+  struct Cursor;
+  // Reads the header of a file to import; nullptr (the failure recorded) when it is not a usable export.
+  std::unique_ptr<Cursor> Open(const FileEntry& f, const std::string& known_sha, std::size_t chunk);
+  void NewBatch(Cursor& c);
+  void Advance(Cursor& c);     // reads and parses the file's next message
+  void MapCurrent(Cursor& c);  // maps the message Advance read into the file's batch
+  void FinishCursor(Cursor& c);  // the file ended: trailer checks, warnings, its "done" record
+  // Imports files side by side, in message id order across them (see the comment inside).
+  Status ImportGroup(const std::vector<std::pair<FileEntry, std::string>>& files);
+  static std::int64_t MappedInGroup(const std::vector<std::unique_ptr<Cursor>>& cursors);
   std::optional<std::int64_t> NewestMessageMs(const std::string& path);
 
   Store& store_;
@@ -207,8 +223,9 @@ class Importer {
   Progress& progress_;
   DceImportResult* res_;
   ImportRun run_;
-  Mapper mapper_;
-  simdjson::dom::parser parser_;
+  std::shared_ptr<MapperRunState> run_state_ = std::make_shared<MapperRunState>();
+  std::size_t first_batch_share_ = 0;  // messages a file's first batch is sized for
+  simdjson::dom::parser parser_;  // NewestMessageMs
   std::int64_t total_bytes_ = 0, done_bytes_ = 0;
   bool interrupted_ = false;
   Json formats_ = Json::object();
@@ -284,34 +301,90 @@ std::optional<std::int64_t> Importer::NewestMessageMs(const std::string& path) {
   return newest;
 }
 
-Status Importer::ImportFile(const FileEntry& f, const std::string& known_sha) {
-  const std::string& file = f.path;
-  int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    FailFile(file, file + ": cannot open: " + std::strerror(errno), true);
-    return Status::Ok();
+// One input file of a group: its reader, parser and mapper, the batch its records are collected in, and the
+// message read ahead, whose id decides which file of the group goes next.
+struct Importer::Cursor {
+  explicit Cursor(std::shared_ptr<MapperRunState> run) : mapper(std::move(run)) {}
+  ~Cursor() {
+    if (fd >= 0) ::close(fd);
   }
-  struct FdCloser {
-    int fd;
-    ~FdCloser() { ::close(fd); }
-  } closer{fd};
+  FileEntry f;
+  std::string known_sha, label;
+  int fd = -1;
   Sha256 sha;
   std::int64_t file_done = 0;
-  DceReader reader(
-      [&](char* b, std::size_t n) -> long {
-        ssize_t r = ::read(fd, b, n);
+  std::unique_ptr<DceReader> reader;
+  simdjson::dom::parser parser;
+  Mapper mapper;
+  FileContext ctx;
+  Json detail = Json::object();
+  std::unique_ptr<Batch> batch;
+  std::size_t last_batch_messages = 0;
+  std::int64_t index = 0, mapped = 0, skipped = 0;
+  DceReader::Next how = DceReader::Next::kEnd;
+  std::string_view view;
+  std::uint64_t offset = 0;
+  simdjson::dom::element doc;
+  simdjson::error_code perr = simdjson::SUCCESS;
+  std::uint64_t key = 0;
+  bool finished = false;
+};
+
+void Importer::NewBatch(Cursor& c) {
+  c.batch = std::make_unique<Batch>();
+  // Sized from the file's share of the last group: growing it message by message moved every message
+  // several times per batch, and sizing every file's batch for a whole group would hold memory for nothing.
+  c.batch->messages.reserve(c.last_batch_messages + c.last_batch_messages / 4 + 8);
+  c.batch->src = c.ctx.src;
+}
+
+void Importer::Advance(Cursor& c) {
+  c.how = c.reader->NextMessage(&c.view, &c.offset);
+  if (c.how != DceReader::Next::kMessage) return;
+  ++c.index;
+  c.perr = c.parser.parse(c.view.data(), c.view.size(), false).get(c.doc);
+  std::string_view id;
+  if (!c.perr && !c.doc["id"].get(id)) {
+    std::uint64_t v = 0;
+    bool digits = !id.empty() && id.size() <= 20;
+    for (char ch : id) {
+      if (ch < '0' || ch > '9') {
+        digits = false;
+        break;
+      }
+      v = v * 10 + static_cast<std::uint64_t>(ch - '0');
+    }
+    if (digits) c.key = v;  // else: keeps its place after the file's previous message
+  }
+}
+
+std::unique_ptr<Importer::Cursor> Importer::Open(const FileEntry& f, const std::string& known_sha,
+                                                 std::size_t chunk) {
+  const std::string& file = f.path;
+  auto c = std::make_unique<Cursor>(run_state_);
+  c->f = f;
+  c->known_sha = known_sha;
+  c->fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (c->fd < 0) {
+    FailFile(file, file + ": cannot open: " + std::strerror(errno), true);
+    return nullptr;
+  }
+  Cursor* cp = c.get();
+  c->reader = std::make_unique<DceReader>(
+      [cp](char* b, std::size_t n) -> long {
+        ssize_t r = ::read(cp->fd, b, n);
         if (r > 0) {
-          sha.Update(b, static_cast<std::size_t>(r));
-          file_done += r;
+          cp->sha.Update(b, static_cast<std::size_t>(r));
+          cp->file_done += r;
         }
         return r;
       },
-      file);
+      file, chunk);
   DceHeader header;
-  Status hs = reader.ReadHeader(&header);
+  Status hs = c->reader->ReadHeader(&header);
   if (!hs.ok()) {
     FailFile(file, hs.message(), true);
-    return Status::Ok();
+    return nullptr;
   }
   // Header values are small: parse each on its own.
   auto header_value = [&](const char* key, simdjson::padded_string* keep, simdjson::dom::parser* p,
@@ -321,15 +394,15 @@ Status Importer::ImportFile(const FileEntry& f, const std::string& known_sha) {
     *keep = simdjson::padded_string(*raw);
     return !p->parse(*keep).get(*out);
   };
-  simdjson::dom::parser gp, cp;
+  simdjson::dom::parser gp, cp2;
   simdjson::padded_string gs, cs;
   simdjson::dom::element guild, channel;
-  if (!header_value("guild", &gs, &gp, &guild) || !header_value("channel", &cs, &cp, &channel)) {
+  if (!header_value("guild", &gs, &gp, &guild) || !header_value("channel", &cs, &cp2, &channel)) {
     FailFile(file, file + ": \"guild\"/\"channel\" header is not valid JSON; not a DCE export", true);
-    return Status::Ok();
+    return nullptr;
   }
 
-  Json detail = Json::object();
+  Json& detail = c->detail;
   detail["size"] = f.size;
   std::int64_t source_ms = 0;
   const std::string* exported = header.Find("exportedAt");
@@ -351,7 +424,7 @@ Status Importer::ImportFile(const FileEntry& f, const std::string& known_sha) {
   }
   if (const std::string* dr = header.Find("dateRange")) detail["date_range"] = Json::parse(*dr, nullptr, false);
 
-  FileContext ctx;
+  FileContext& ctx = c->ctx;
   ctx.file = file;
   auto slash = file.find_last_of('/');
   ctx.dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : file.substr(0, slash));
@@ -367,55 +440,166 @@ Status Importer::ImportFile(const FileEntry& f, const std::string& known_sha) {
     }
   }
   ctx.src = Source{run_.id, source_ms};
-  mapper_.BeginFile(ctx);
-
-  auto batch = std::make_unique<Batch>();
-  // Sized once: growing it message by message moved every message several times per batch.
-  batch->messages.reserve(static_cast<std::size_t>(opts_.batch_messages));
-  batch->src = ctx.src;
+  c->mapper.BeginFile(ctx);
+  c->last_batch_messages = first_batch_share_;
+  NewBatch(*c);
   std::string err;
-  if (!mapper_.MapHeader(guild, channel, batch.get(), &err)) {
+  if (!c->mapper.MapHeader(guild, channel, c->batch.get(), &err)) {
     FailFile(file, err, true);
-    return Status::Ok();
+    return nullptr;
   }
-  batch->run_files.push_back({file, known_sha, "running", detail});
+  c->batch->run_files.push_back({file, known_sha, "running", detail});
+  c->label = Basename(file);
+  if (c->label.size() > 40) c->label = c->label.substr(0, 37) + "...";
+  Advance(*c);
+  return c;
+}
+
+void Importer::MapCurrent(Cursor& c) {
+  if (c.perr) {
+    Warn(c.f.path + ": message #" + std::to_string(c.index) + " at byte " + std::to_string(c.offset) +
+         " is not valid JSON (" + simdjson::error_message(c.perr) + "); skipped");
+    ++c.skipped;
+    return;
+  }
+  std::string warning;
+  if (!c.mapper.MapMessage(c.doc, c.offset, c.index, c.batch.get(), &warning)) {
+    Warn(warning);
+    ++c.skipped;
+  } else {
+    ++c.mapped;
+  }
+}
+
+void Importer::FinishCursor(Cursor& c) {
+  const std::string& file = c.f.path;
+  Json& detail = c.detail;
+  c.finished = true;
+  for (auto& n : c.mapper.TakeNotes()) Warn(n);
+  res_->messages += c.mapped;
+  res_->messages_skipped += c.skipped;
+  DceReader& reader = *c.reader;
+  std::vector<std::pair<std::string, std::string>> trailer;
+  if (c.how == DceReader::Next::kEnd) {
+    auto t = reader.ReadTrailer(&trailer);
+    if (t == DceReader::Next::kTruncated)
+      Warn(file + ": the document is not closed after the messages array (ends at byte " +
+           std::to_string(reader.error_offset()) + "); all " + std::to_string(c.mapped) + " messages were imported");
+    else if (t == DceReader::Next::kCorrupt)
+      Warn(file + ": unexpected data at byte " + std::to_string(reader.error_offset()) +
+           " after the messages array; ignored");
+    for (auto& [k, v] : trailer)
+      if (k == "messageCount") {
+        detail["message_count"] = Json::parse(v, nullptr, false);
+        auto mc = detail["message_count"];
+        if (mc.is_number_integer() && mc.get<std::int64_t>() != c.index)
+          Warn(file + ": messageCount says " + v + " but the file holds " + std::to_string(c.index) + " messages");
+      }
+  } else if (c.how == DceReader::Next::kTruncated) {
+    detail["truncated_at"] = reader.good_offset();
+    Warn(file + ": truncated (interrupted export?): the file ends at byte " + std::to_string(reader.bytes_read()) +
+         " inside message #" + std::to_string(c.index + 1) + ", which starts at byte " +
+         std::to_string(reader.error_offset()) + "; the " + std::to_string(c.mapped) +
+         " complete messages before it were imported");
+  } else if (c.how == DceReader::Next::kCorrupt || c.how == DceReader::Next::kTooLarge) {
+    detail["corrupt_at"] = reader.error_offset();
+    Warn(file + ": " + (c.how == DceReader::Next::kTooLarge ? "a message larger than 256 MB" : "invalid JSON") +
+         " at byte " + std::to_string(reader.error_offset()) + " (after message #" + std::to_string(c.index) +
+         "); stopped there, the " + std::to_string(c.mapped) + " messages before it were imported");
+  } else if (c.how == DceReader::Next::kIoError) {
+    // The writer may be busy with this group's previous batches: the failure is recorded through the batch.
+    std::string why = file + ": read error at byte " + std::to_string(reader.error_offset());
+    FailFile(file, why, false);
+    c.batch->run_files.push_back({file, "", "failed", Json{{"error", why}}});
+    return;
+  }
+  // Hash the rest of the file too (after a corrupt spot), so the sha256 is of the whole input.
+  char buf[1 << 16];
+  for (;;) {
+    ssize_t r = ::read(c.fd, buf, sizeof buf);
+    if (r <= 0) break;
+    c.sha.Update(buf, static_cast<std::size_t>(r));
+    c.file_done += r;
+  }
+  std::string digest = c.sha.HexDigest();
+  detail["messages"] = c.mapped;
+  detail["messages_skipped"] = c.skipped;
+  detail["content_format"] = c.mapper.FileContentFormat();
+  formats_[file] = c.mapper.FileContentFormat();
+  c.batch->run_files.push_back({file, digest, "done", detail});
+  char quick[128];
+  std::snprintf(quick, sizeof quick, "%lld %lld ", static_cast<long long>(c.f.size),
+                static_cast<long long>(c.f.mtime_ns));
+  std::error_code ec;
+  auto abs = fs::absolute(file, ec);
+  c.batch->meta.emplace_back(kQuickKeyPrefix + (ec ? file : abs.lexically_normal().string()), quick + digest);
+  file_hashes_.push_back(digest);
+  ++res_->files_imported;
+  ::close(c.fd);
+  c.fd = -1;
+}
+
+Status Importer::ImportGroup(const std::vector<std::pair<FileEntry, std::string>>& files) {
+  // Every file's reader is open at once, so their buffers share a budget (a message larger than its
+  // reader's chunk still grows that one buffer, up to the 256 MB cap).
+  const std::size_t chunk = std::clamp<std::size_t>((4u << 20) / std::max<std::size_t>(files.size(), 1), 64u << 10,
+                                                    1u << 20);
+  std::vector<std::unique_ptr<Cursor>> cursors;
+  first_batch_share_ = static_cast<std::size_t>(opts_.batch_messages) / std::max<std::size_t>(files.size(), 1);
+  // Opened before the writer starts: a file that fails here records its failure in the store directly.
+  for (const auto& [f, sha] : files) {
+    if (auto c = Open(f, sha, chunk)) cursors.push_back(std::move(c));
+    else done_bytes_ += f.size;
+  }
+  auto bytes_now = [&]() {
+    std::int64_t b = 0;
+    for (auto& c : cursors) b += c->finished ? c->f.size : c->file_done;
+    return b;
+  };
+
+  // The files' messages are written in id order across the files (each DCE export is in id order):
+  // messages, attachments, reactions… are all keyed by message id, so writing one channel's file after
+  // another inserted every file into the middle of the rows of the files before it and rewrote nearly
+  // every page of those tables once per file (8 channels: 4.3 GB of log for a 1.2 GB store).
+  auto later = [](const Cursor* a, const Cursor* b) { return a->key > b->key; };
+  std::vector<Cursor*> heap;
+  for (auto& c : cursors) {
+    if (c->how == DceReader::Next::kMessage) heap.push_back(c.get());
+    else FinishCursor(*c);
+  }
+  std::make_heap(heap.begin(), heap.end(), later);
 
   Writer writer(store_, opts_.two_threads);
-  std::int64_t index = 0, mapped = 0, skipped = 0;
-  std::string_view view;
-  std::uint64_t offset = 0;
-  std::string label = Basename(file);
-  if (label.size() > 40) label = label.substr(0, 37) + "...";
+  int in_group = 0;
   bool stopped_early = false;
-  DceReader::Next how;
-  auto flush_notes = [&]() {
-    for (auto& n : mapper_.TakeNotes()) Warn(n);
-  };
-  for (;;) {
-    how = reader.NextMessage(&view, &offset);
-    if (how != DceReader::Next::kMessage) break;
-    ++index;
-    simdjson::dom::element doc;
-    std::string warning;
-    auto perr = parser_.parse(view.data(), view.size(), false).get(doc);
-    if (perr) {
-      Warn(file + ": message #" + std::to_string(index) + " at byte " + std::to_string(offset) +
-           " is not valid JSON (" + simdjson::error_message(perr) + "); skipped");
-      ++skipped;
-    } else if (!mapper_.MapMessage(doc, offset, index, batch.get(), &warning)) {
-      Warn(warning);
-      ++skipped;
-    } else {
-      ++mapped;
+  std::string label = cursors.size() == 1 ? cursors[0]->label : std::to_string(cursors.size()) + " files";
+  auto push = [&]() {
+    Group g;
+    for (auto& c : cursors) {
+      if (!c->batch) continue;
+      for (auto& n : c->mapper.TakeNotes()) Warn(n);
+      c->last_batch_messages = c->batch->messages.size();
+      g.push_back(std::move(c->batch));
+      if (!c->finished) NewBatch(*c);
     }
-    if (static_cast<int>(batch->messages.size()) >= opts_.batch_messages) {
-      batch->bytes_done = static_cast<std::int64_t>(reader.good_offset());
-      writer.Push(std::move(batch));
-      batch = std::make_unique<Batch>();
-      batch->messages.reserve(static_cast<std::size_t>(opts_.batch_messages));
-      batch->src = ctx.src;
-      flush_notes();
-      progress_.Update(label, done_bytes_ + file_done, total_bytes_, res_->messages + mapped);
+    if (!g.empty()) writer.Push(std::move(g));
+    in_group = 0;
+    progress_.Update(label, done_bytes_ + bytes_now(), total_bytes_, res_->messages + MappedInGroup(cursors));
+  };
+  while (!heap.empty()) {
+    std::pop_heap(heap.begin(), heap.end(), later);
+    Cursor* c = heap.back();
+    MapCurrent(*c);
+    ++in_group;
+    Advance(*c);
+    if (c->how == DceReader::Next::kMessage) {
+      std::push_heap(heap.begin(), heap.end(), later);
+    } else {
+      heap.pop_back();
+      FinishCursor(*c);
+    }
+    if (in_group >= opts_.batch_messages) {
+      push();
       if (writer.failed()) break;
       if (Interrupted()) {
         stopped_early = true;
@@ -423,80 +607,30 @@ Status Importer::ImportFile(const FileEntry& f, const std::string& known_sha) {
       }
     }
   }
-  flush_notes();
-  res_->messages += mapped;
-  res_->messages_skipped += skipped;
-
-  if (!stopped_early && !writer.failed()) {
-    std::vector<std::pair<std::string, std::string>> trailer;
-    if (how == DceReader::Next::kEnd) {
-      auto t = reader.ReadTrailer(&trailer);
-      if (t == DceReader::Next::kTruncated)
-        Warn(file + ": the document is not closed after the messages array (ends at byte " +
-             std::to_string(reader.error_offset()) + "); all " + std::to_string(mapped) + " messages were imported");
-      else if (t == DceReader::Next::kCorrupt)
-        Warn(file + ": unexpected data at byte " + std::to_string(reader.error_offset()) +
-             " after the messages array; ignored");
-      for (auto& [k, v] : trailer)
-        if (k == "messageCount") {
-          detail["message_count"] = Json::parse(v, nullptr, false);
-          auto mc = detail["message_count"];
-          if (mc.is_number_integer() && mc.get<std::int64_t>() != index)
-            Warn(file + ": messageCount says " + v + " but the file holds " + std::to_string(index) + " messages");
-        }
-    } else if (how == DceReader::Next::kTruncated) {
-      detail["truncated_at"] = reader.good_offset();
-      Warn(file + ": truncated (interrupted export?): the file ends at byte " + std::to_string(reader.bytes_read()) +
-           " inside message #" + std::to_string(index + 1) + ", which starts at byte " +
-           std::to_string(reader.error_offset()) + "; the " + std::to_string(mapped) +
-           " complete messages before it were imported");
-    } else if (how == DceReader::Next::kCorrupt || how == DceReader::Next::kTooLarge) {
-      detail["corrupt_at"] = reader.error_offset();
-      Warn(file + ": " + (how == DceReader::Next::kTooLarge ? "a message larger than 256 MB" : "invalid JSON") +
-           " at byte " + std::to_string(reader.error_offset()) + " (after message #" + std::to_string(index) +
-           "); stopped there, the " + std::to_string(mapped) + " messages before it were imported");
-    } else if (how == DceReader::Next::kIoError) {
-      writer.Close();
-      FailFile(file, file + ": read error at byte " + std::to_string(reader.error_offset()), true);
-      return Status::Ok();
-    }
-    // Hash the rest of the file too (after a corrupt spot), so the sha256 is of the whole input.
-    char buf[1 << 16];
-    for (;;) {
-      ssize_t r = ::read(fd, buf, sizeof buf);
-      if (r <= 0) break;
-      sha.Update(buf, static_cast<std::size_t>(r));
-      file_done += r;
-    }
-    std::string digest = sha.HexDigest();
-    detail["messages"] = mapped;
-    detail["messages_skipped"] = skipped;
-    detail["content_format"] = mapper_.FileContentFormat();
-    formats_[file] = mapper_.FileContentFormat();
-    batch->run_files.push_back({file, digest, "done", detail});
-    char quick[128];
-    std::snprintf(quick, sizeof quick, "%lld %lld ", static_cast<long long>(f.size),
-                  static_cast<long long>(f.mtime_ns));
-    std::error_code ec;
-    auto abs = fs::absolute(file, ec);
-    batch->meta.emplace_back(kQuickKeyPrefix + (ec ? file : abs.lexically_normal().string()), quick + digest);
-    batch->bytes_done = static_cast<std::int64_t>(reader.good_offset());
-    writer.Push(std::move(batch));
-    file_hashes_.push_back(digest);
-  } else if (stopped_early && !writer.failed()) {
-    // Interrupted between batches: the last full batch was already pushed.
-    interrupted_ = true;
-  }
+  if (!stopped_early && !writer.failed()) push();
+  if (stopped_early && !writer.failed()) interrupted_ = true;  // the last full group was already pushed
   writer.Close();
   res_->blobs_copied += writer.blobs_copied();
-  done_bytes_ += f.size;
+  for (auto& c : cursors)
+    if (!c->finished) {  // stopped early: what was mapped of it is in the store
+      res_->messages += c->mapped;
+      res_->messages_skipped += c->skipped;
+    }
+  for (auto& c : cursors) done_bytes_ += c->f.size;
   progress_.Update(label, done_bytes_, total_bytes_, res_->messages);
   if (writer.failed()) {
-    FailFile(file, file + ": store write failed: " + writer.error().message(), false);
+    // Which of the group's last batches were written is unknown: every file of the group is reported.
+    for (auto& c : cursors) FailFile(c->f.path, c->f.path + ": store write failed: " + writer.error().message(), false);
     return writer.error();
   }
-  if (!interrupted_) ++res_->files_imported;
   return Status::Ok();
+}
+
+std::int64_t Importer::MappedInGroup(const std::vector<std::unique_ptr<Cursor>>& cursors) {
+  std::int64_t n = 0;
+  for (auto& c : cursors)
+    if (!c->finished) n += c->mapped;
+  return n;
 }
 
 Status Importer::Run(const std::vector<std::string>& paths) {
@@ -531,6 +665,7 @@ Status Importer::Run(const std::vector<std::string>& paths) {
   bool may_skip = resumed || all.size() > 1;
 
   Status failure;
+  std::vector<std::pair<FileEntry, std::string>> pending;
   for (auto& f : files) {
     if (Interrupted()) {
       interrupted_ = true;
@@ -571,12 +706,19 @@ Status Importer::Run(const std::vector<std::string>& paths) {
         continue;
       }
     }
-    Status st = ImportFile(f, sha);
-    if (!st.ok()) {
-      failure = st;
+    pending.emplace_back(f, sha);
+  }
+  // Files are read side by side in groups (open files and reader buffers stay bounded).
+  for (std::size_t i = 0; i < pending.size() && failure.ok() && !interrupted_; i += kFilesPerGroup) {
+    if (Interrupted()) {
+      interrupted_ = true;
       break;
     }
-    if (interrupted_) break;
+    std::vector<std::pair<FileEntry, std::string>> group(
+        pending.begin() + static_cast<std::ptrdiff_t>(i),
+        pending.begin() + static_cast<std::ptrdiff_t>(std::min(pending.size(), i + kFilesPerGroup)));
+    Status st = ImportGroup(group);
+    if (!st.ok()) failure = st;
   }
   // A bulk-load store indexes the run for search here, at once (an interrupted run is indexed when the
   // store is next opened for writing, so Ctrl-C stays quick).
@@ -586,11 +728,11 @@ Status Importer::Run(const std::vector<std::string>& paths) {
   }
   progress_.Finish();
 
-  res_->users = mapper_.distinct_users();
-  res_->attachments = mapper_.counters().attachments;
-  res_->attachments_missing = mapper_.counters().attachments_missing;
-  res_->media_missing = mapper_.counters().media_missing;
-  res_->media_remote = mapper_.counters().media_remote;
+  res_->users = static_cast<std::int64_t>(run_state_->seen_users.size());
+  res_->attachments = run_state_->counters.attachments;
+  res_->attachments_missing = run_state_->counters.attachments_missing;
+  res_->media_missing = run_state_->counters.media_missing;
+  res_->media_remote = run_state_->counters.media_remote;
   res_->status = !failure.ok() ? "failed" : interrupted_ ? "interrupted" : "done";
 
   // The run's sha256 is that of the sorted list of its files' hashes.

@@ -10,14 +10,19 @@
 //    (with its sha256) in the transaction of its last batch, "failed" with the reason.
 //  - A file already imported with the same sha256 (in any run) is skipped: re-running changes nothing.
 //    Size+mtime of finished files are remembered (store meta) so unchanged files are not even re-hashed.
-//  - Writes go in batches of `batch_messages` messages, one transaction each, on a writer thread while the
-//    next batch is parsed. `interrupted` is checked between batches: the run then ends "interrupted".
+//  - Files are read side by side, up to 64 at a time, and their messages written in id order across them
+//    (each export is in id order; the channels of a server interleave in time), so every table keyed by
+//    message id grows at its end instead of having each file inserted into the middle of the files before it.
+//  - Writes go in batches of `batch_messages` messages (from any of the files), one transaction each, on a
+//    writer thread while the next batch is parsed. `interrupted` is checked between batches: the run then
+//    ends "interrupted".
 //  - Not a DCE export (HTML, garbage, empty, other JSON) → the file fails before anything of it is written.
 //    Truncated/corrupt tail → every complete message is imported and a warning names the file and byte offset.
 //    A message without a usable id is skipped with a warning naming the file, its index and byte offset.
 //  - Source time of a file = its exportedAt; legacy files without it use their newest message time (noted).
-//  - Memory is bounded by one batch per thread plus per-file caches keyed by user/role id, whatever the size
-//    of the files.
+//  - Memory is bounded by one batch per thread, the open files' read buffers (4 MB between them, more only
+//    for a message larger than its buffer) and per-file caches keyed by user/role id, whatever the size of
+//    the files.
 #pragma once
 
 #include <cstdint>

@@ -511,7 +511,8 @@ void U64Map::Clear() {
 
 // ---- Mapper --------------------------------------------------------------------------------------------
 
-Mapper::Mapper() = default;
+Mapper::Mapper() : run_(std::make_shared<MapperRunState>()) {}
+Mapper::Mapper(std::shared_ptr<MapperRunState> run) : run_(std::move(run)) {}
 Mapper::~Mapper() = default;
 
 void Mapper::BeginFile(const FileContext& ctx) {
@@ -526,7 +527,7 @@ void Mapper::BeginFile(const FileContext& ctx) {
   file_mode_.clear();
 }
 
-void Mapper::ForgetQueuedBlobs() { queued_blob_.Clear(); }
+void Mapper::ForgetQueuedBlobs() { run_->queued_blob.Clear(); }
 
 std::vector<std::string> Mapper::TakeNotes() { return std::exchange(notes_, {}); }
 
@@ -579,7 +580,7 @@ Mapper::MediaResult Mapper::Media(std::string_view url, Batch* b) {
     std::uint64_t h = HashStr(url);
     if (!missing_seen_.Find(h)) {
       missing_seen_.Put(h, 1);
-      ++counters_.media_remote;
+      ++run_->counters.media_remote;
     }
     return r;
   }
@@ -589,24 +590,24 @@ Mapper::MediaResult Mapper::Media(std::string_view url, Batch* b) {
     std::uint64_t h = HashStr(url);
     if (!missing_seen_.Find(h)) {
       missing_seen_.Put(h, 1);
-      ++counters_.media_missing;
-      if (counters_.media_missing <= 20) Note("media file not found: " + std::string(url));
+      ++run_->counters.media_missing;
+      if (run_->counters.media_missing <= 20) Note("media file not found: " + std::string(url));
     }
     return r;
   }
-  auto it = media_cache_.find(*path);
-  if (it == media_cache_.end()) {
-    if (media_cache_.size() > 50000) media_cache_.clear();  // bounded; a miss only costs a re-hash
-    it = media_cache_.emplace(*path, Sha256File(*path)).first;
-    ++counters_.media_local;
+  auto it = run_->media_cache.find(*path);
+  if (it == run_->media_cache.end()) {
+    if (run_->media_cache.size() > 50000) run_->media_cache.clear();  // bounded; a miss only costs a re-hash
+    it = run_->media_cache.emplace(*path, Sha256File(*path)).first;
+    ++run_->counters.media_local;
   }
   r.sha256 = it->second;
   if (r.sha256) {
     std::uint64_t key = std::stoull(r.sha256->substr(0, 16), nullptr, 16);
-    if (!queued_blob_.Find(key)) {
-      queued_blob_.Put(key, 1);
+    if (!run_->queued_blob.Find(key)) {
+      run_->queued_blob.Put(key, 1);
       b->blobs.push_back({*path, *r.sha256});
-      ++counters_.blobs_queued;
+      ++run_->counters.blobs_queued;
     }
   }
   return r;
@@ -723,7 +724,7 @@ Snowflake Mapper::MapUser(element u, Batch* b, bool* ok) {
   }
   if (!id || *id == 0) return 0;
   *ok = true;
-  seen_users_.Put(*id, 1);
+  run_->seen_users.Put(*id, 1);
   bool dm = ctx_.guild_id == 0;
   bool has_nick = nickname && name && *nickname != *name;
 
@@ -909,9 +910,9 @@ bool Mapper::MapMessage(element msg, std::uint64_t offset, std::int64_t index, B
       }
       if (!aid) continue;
       a.id = *aid;
-      ++counters_.attachments;
+      ++run_->counters.attachments;
       if (a.url) a.sha256 = Media(*a.url, b).sha256;
-      if (!a.sha256) ++counters_.attachments_missing;
+      if (!a.sha256) ++run_->counters.attachments_missing;
       atts.push_back(std::move(a));
     }
     m.attachments = std::move(atts);

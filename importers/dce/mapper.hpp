@@ -108,9 +108,19 @@ struct FileContext {
   Source src;
 };
 
+// What the mappers of one import run share: counts and caches that span files (a run may map several
+// files side by side, one Mapper each).
+struct MapperRunState {
+  MapCounters counters;
+  U64Map seen_users;   // distinct user ids
+  U64Map queued_blob;  // sha256 prefix → 1
+  std::unordered_map<std::string, std::optional<std::string>> media_cache;  // resolved path → sha256
+};
+
 class Mapper {
  public:
-  Mapper();
+  Mapper();  // with a run state of its own
+  explicit Mapper(std::shared_ptr<MapperRunState> run);
   ~Mapper();
 
   void BeginFile(const FileContext& ctx);
@@ -123,8 +133,8 @@ class Mapper {
   std::vector<std::string> TakeNotes();
 
   const FileContext& ctx() const { return ctx_; }
-  const MapCounters& counters() const { return counters_; }
-  std::int64_t distinct_users() const { return static_cast<std::int64_t>(seen_users_.size()); }
+  const MapCounters& counters() const { return run_->counters; }
+  std::int64_t distinct_users() const { return static_cast<std::int64_t>(run_->seen_users.size()); }
   // "raw", "display", "mixed" or "unknown" for the current file.
   std::string FileContentFormat() const;
   // Remembers which blobs the writer already copied in this run (so each is queued once).
@@ -141,14 +151,11 @@ class Mapper {
   void Note(std::string s);
 
   FileContext ctx_;
-  MapCounters counters_;
-  U64Map seen_users_;    // run-wide: distinct user ids
+  std::shared_ptr<MapperRunState> run_;
   U64Map user_fp_;       // per file: user id → fingerprint of what was last queued
   U64Map member_fp_;     // per file: user id → fingerprint (nick/color)
   U64Map member_roles_;  // per file: user id → fingerprint of the role list
   U64Map role_fp_;       // per file: role id → fingerprint
-  U64Map queued_blob_;   // run-wide: sha256 prefix → 1
-  std::unordered_map<std::string, std::optional<std::string>> media_cache_;  // resolved path → sha256
   U64Map missing_seen_;  // per file: hash of missing/remote url
   std::vector<std::string> notes_;
   U64Map noted_;
