@@ -1044,7 +1044,7 @@ Status SqliteStore::UpsertMessageInTx(const Message& m, const Source& src) {
       return WriteCollections(m, true, 0, false);
     }
   }
-  auto sel = Prepare("SELECT source_ms, extra, collections FROM messages WHERE id=?", &st);
+  auto sel = Prepare("SELECT source_ms, extra, collections, content FROM messages WHERE id=?", &st);
   FERRY_RETURN_IF_ERROR(st);
   sel.BindId(1, m.id);
   bool existed = sel.Step(&st);
@@ -1053,6 +1053,14 @@ Status SqliteStore::UpsertMessageInTx(const Message& m, const Source& src) {
   std::int64_t stored_ms = sel.Int(0);
   Json merged = ParseJsonOr(sel.Text(1), Json::object());
   int stored_known = static_cast<int>(sel.Int(2));
+  if (side_ && m.content && side_changed_.find(static_cast<std::int64_t>(m.id)) == side_changed_.end()) {
+    // The content the side build indexed for it (its first in this run), for FinishSideIndex.
+    std::string before = sel.Text(3);
+    side_changed_bytes_ += before.size() + 64;
+    side_changed_.emplace(static_cast<std::int64_t>(m.id), std::move(before));
+    // Overlapping exports with many edits: past this the side build's savings are gone anyway.
+    if (side_changed_bytes_ > (16u << 20)) AbandonSideIndex();
+  }
   sqlite3_reset(sel.raw());
   bool newer = src.source_time_ms >= stored_ms;
   MergeExtra(&merged, m.extra, newer);
@@ -1071,19 +1079,6 @@ Status SqliteStore::UpsertMessageInTx(const Message& m, const Source& src) {
                     ", source_ms=CASE WHEN ?1 THEN ?21 ELSE source_ms END"
                     ", deleted=CASE WHEN ?22 THEN 1 ELSE deleted END"
                     " WHERE id=?23";
-  if (side_ && m.content && side_changed_.find(static_cast<std::int64_t>(m.id)) == side_changed_.end()) {
-    auto cur = Prepare("SELECT content FROM messages WHERE id=?", &st);
-    FERRY_RETURN_IF_ERROR(st);
-    cur.BindId(1, m.id);
-    bool row = cur.Step(&st);
-    std::string before = row ? cur.Text(0) : std::string();
-    sqlite3_reset(cur.raw());
-    FERRY_RETURN_IF_ERROR(st);
-    side_changed_bytes_ += before.size() + 64;
-    side_changed_.emplace(static_cast<std::int64_t>(m.id), std::move(before));
-    // Overlapping exports with many edits: past this the side build's savings are gone anyway.
-    if (side_changed_bytes_ > (16u << 20)) AbandonSideIndex();
-  }
   static const std::string kUpdate = sql;
   auto upd = Prepare(kUpdate.c_str(), &st);
   FERRY_RETURN_IF_ERROR(st);

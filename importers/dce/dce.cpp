@@ -22,6 +22,7 @@
 #include "importers/dce/mapper.hpp"
 #include "importers/dce/reader.hpp"
 #include "importers/dce/sha256.hpp"
+#include "store/snowflake.hpp"
 #include "store/timestamp.hpp"
 
 namespace fs = std::filesystem;
@@ -344,18 +345,8 @@ void Importer::Advance(Cursor& c) {
   ++c.index;
   c.perr = c.parser.parse(c.view.data(), c.view.size(), false).get(c.doc);
   std::string_view id;
-  if (!c.perr && !c.doc["id"].get(id)) {
-    std::uint64_t v = 0;
-    bool digits = !id.empty() && id.size() <= 20;
-    for (char ch : id) {
-      if (ch < '0' || ch > '9') {
-        digits = false;
-        break;
-      }
-      v = v * 10 + static_cast<std::uint64_t>(ch - '0');
-    }
-    if (digits) c.key = v;  // else: keeps its place after the file's previous message
-  }
+  if (!c.perr && !c.doc["id"].get(id))
+    if (auto v = ParseSnowflake(id)) c.key = *v;  // else: keeps its place after the file's previous message
 }
 
 std::unique_ptr<Importer::Cursor> Importer::Open(const FileEntry& f, const std::string& known_sha,

@@ -26,6 +26,16 @@ class SideSearchIndexTest : public ::testing::Test {
   }
   void TearDown() override { fs::remove_all(dir_); }
 
+  // The store as `ferry import` opens it.
+  std::unique_ptr<Store> OpenBulk(const std::string& path) {
+    std::unique_ptr<Store> s;
+    OpenOptions o;
+    o.bulk_load = true;
+    Status st = Store::Open(path, o, &s);
+    EXPECT_TRUE(st.ok()) << st.ToString();
+    return s;
+  }
+
   static Message Msg(Snowflake id, std::optional<std::string> content) {
     Message m;
     m.id = id;
@@ -110,10 +120,8 @@ TEST_F(SideSearchIndexTest, FirstBulkImportGivesTheIndexTheQueueGives) {
   Import(ref.get());
 
   const std::string path = (dir_ / "s.db").string();
-  std::unique_ptr<Store> s;
-  OpenOptions o;
-  o.bulk_load = true;
-  ASSERT_TRUE(Store::Open(path, o, &s).ok());
+  std::unique_ptr<Store> s = OpenBulk(path);
+  ASSERT_TRUE(s);
   ASSERT_EQ(Scratch(dir_).size(), 1u);  // the build runs beside the store while the import writes
   Import(s.get());
   ASSERT_TRUE(s->FlushSearchIndex(nullptr).ok());
@@ -147,10 +155,8 @@ TEST_F(SideSearchIndexTest, StoreWithMessagesIndexesItsQueueAsBefore) {
   std::unique_ptr<Store> s;
   ASSERT_TRUE(Store::Open(path, {}, &s).ok());
   ASSERT_TRUE(s->UpsertMessage(Msg(90000, std::string("already here")), {}).ok());
-  s.reset();
-  OpenOptions o;
-  o.bulk_load = true;
-  ASSERT_TRUE(Store::Open(path, o, &s).ok());
+  s = OpenBulk(path);
+  ASSERT_TRUE(s);
   EXPECT_TRUE(Scratch(dir_).empty());
   Import(s.get());
   ASSERT_TRUE(s->FlushSearchIndex(nullptr).ok());
@@ -161,10 +167,8 @@ TEST_F(SideSearchIndexTest, StoreWithMessagesIndexesItsQueueAsBefore) {
 
 TEST_F(SideSearchIndexTest, RolledBackBatchFallsBackToTheQueue) {
   const std::string path = (dir_ / "s.db").string();
-  std::unique_ptr<Store> s;
-  OpenOptions o;
-  o.bulk_load = true;
-  ASSERT_TRUE(Store::Open(path, o, &s).ok());
+  std::unique_ptr<Store> s = OpenBulk(path);
+  ASSERT_TRUE(s);
   ASSERT_TRUE(s->Begin().ok());
   ASSERT_TRUE(s->UpsertMessage(Msg(1, std::string("kept aardvark")), {1, 1000}).ok());
   ASSERT_TRUE(s->Commit().ok());
@@ -183,10 +187,8 @@ TEST_F(SideSearchIndexTest, RolledBackBatchFallsBackToTheQueue) {
 TEST_F(SideSearchIndexTest, ImportStoppedBeforeTheEndLeavesTheQueueForTheNextOpen) {
   const std::string path = (dir_ / "s.db").string();
   {
-    std::unique_ptr<Store> s;
-    OpenOptions o;
-    o.bulk_load = true;
-    ASSERT_TRUE(Store::Open(path, o, &s).ok());
+    std::unique_ptr<Store> s = OpenBulk(path);
+    ASSERT_TRUE(s);
     Import(s.get());
   }  // closed without FlushSearchIndex, as an interrupted import
   EXPECT_TRUE(Scratch(dir_).empty());
