@@ -16,8 +16,8 @@ constexpr const char* kSuffix = ".search-build.";
 // Documents per scratch transaction. The scratch file has no journal, so a commit costs little; FTS5 flushes
 // its in-memory terms to a new segment at each one, so very small transactions would only add merging.
 constexpr std::int64_t kDocsPerCommit = 200000;
-// Batches the thread may fall behind before the writer waits.
-constexpr std::size_t kMaxQueued = 4;
+// Documents the thread may fall behind before the writer waits (one transaction's worth always gets in).
+constexpr std::size_t kMaxQueuedDocs = 8192;
 
 Status SqlError(sqlite3* db, const std::string& path, const char* what) {
   return Status::StoreError(std::string("search index build ") + path + ": " + what + ": " + sqlite3_errmsg(db));
@@ -99,21 +99,26 @@ SideSearchIndex::~SideSearchIndex() {
   std::filesystem::remove(path_, ec);
 }
 
-void SideSearchIndex::Add(std::int64_t id, const std::string& content) { pending_.emplace_back(id, content); }
+void SideSearchIndex::Add(std::int64_t id, const std::string& content) {
+  pending_.docs.push_back({id, pending_.text.size(), content.size()});
+  pending_.text += content;
+}
 
 void SideSearchIndex::Commit() {
   if (pending_.empty()) return;
   // FTS5 starts a new segment whenever a rowid is lower than the one before: a transaction that wrote
   // several files' messages of the same stretch of time, file after file, would cut many small segments
   // (and cost their merging). Within a transaction the order is free.
-  if (!std::is_sorted(pending_.begin(), pending_.end(), [](const auto& a, const auto& b) { return a.first < b.first; }))
-    std::sort(pending_.begin(), pending_.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  auto by_id = [](const Docs::Doc& a, const Docs::Doc& b) { return a.id < b.id; };
+  if (!std::is_sorted(pending_.docs.begin(), pending_.docs.end(), by_id))
+    std::sort(pending_.docs.begin(), pending_.docs.end(), by_id);
   std::unique_lock<std::mutex> l(mu_);
-  cv_.wait(l, [&] { return queue_.size() < kMaxQueued || done_; });
+  cv_.wait(l, [&] { return queued_docs_ == 0 || queued_docs_ + pending_.size() <= kMaxQueuedDocs || done_; });
   if (done_) {  // the thread stopped on an error: Finish reports it
-    pending_.clear();
+    pending_ = Docs();
     return;
   }
+  queued_docs_ += pending_.size();
   queue_.push_back(std::move(pending_));
   pending_ = Docs();
   l.unlock();
@@ -121,13 +126,13 @@ void SideSearchIndex::Commit() {
 }
 
 Status SideSearchIndex::IndexBatch(const Docs& docs) {
-  for (const auto& [id, content] : docs) {
+  for (const auto& d : docs.docs) {
     if (docs_ % kDocsPerCommit == 0) {
       if (docs_ > 0) FERRY_RETURN_IF_ERROR(Exec(db_, path_, "COMMIT"));
       FERRY_RETURN_IF_ERROR(Exec(db_, path_, "BEGIN"));
     }
-    sqlite3_bind_int64(insert_, 1, id);
-    sqlite3_bind_text(insert_, 2, content.data(), static_cast<int>(content.size()), SQLITE_STATIC);
+    sqlite3_bind_int64(insert_, 1, d.id);
+    sqlite3_bind_text(insert_, 2, docs.text.data() + d.offset, static_cast<int>(d.size), SQLITE_STATIC);
     int rc = sqlite3_step(insert_);
     sqlite3_reset(insert_);
     if (rc != SQLITE_DONE) return SqlError(db_, path_, "insert");
@@ -146,6 +151,7 @@ void SideSearchIndex::Loop() {
       if (queue_.empty()) break;  // closing, and everything handed over is indexed
       docs = std::move(queue_.front());
       queue_.pop_front();
+      queued_docs_ -= docs.size();
     }
     cv_.notify_all();
     st = IndexBatch(docs);

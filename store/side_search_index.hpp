@@ -55,7 +55,7 @@ class SideSearchIndex {
   // batches behind, so memory stays bounded.
   void Commit();
   // The store's transaction rolled back: its documents are dropped.
-  void Discard() { pending_.clear(); }
+  void Discard() { pending_ = Docs(); }
 
   // Waits for the thread to index everything committed; *docs = documents indexed. Afterwards the
   // file at path() holds table kTable, closed and complete. An error means the side index is unusable.
@@ -63,7 +63,18 @@ class SideSearchIndex {
   const std::string& path() const { return path_; }
 
  private:
-  using Docs = std::vector<std::pair<std::int64_t, std::string>>;
+  // One transaction's documents: their texts back to back in one buffer (a message's content is ~50 bytes,
+  // so a string each would double the memory a large transaction's documents take).
+  struct Docs {
+    struct Doc {
+      std::int64_t id;
+      std::size_t offset, size;
+    };
+    std::vector<Doc> docs;
+    std::string text;
+    bool empty() const { return docs.empty(); }
+    std::size_t size() const { return docs.size(); }
+  };
   SideSearchIndex(std::string path, sqlite3* db) : path_(std::move(path)), db_(db) {}
   void Loop();
   Status IndexBatch(const Docs& docs);
@@ -76,6 +87,7 @@ class SideSearchIndex {
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Docs> queue_;
+  std::size_t queued_docs_ = 0;
   bool closing_ = false, done_ = false, abandon_ = false;
   Status error_;
   std::int64_t docs_ = 0;

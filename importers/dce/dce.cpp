@@ -63,12 +63,13 @@ bool StatFile(const std::string& p, FileEntry* e) {
 
 // ---- the writer thread -----------------------------------------------------------------------------------
 
-// The batches of one group, one per input file read side by side: one transaction.
+// The batches of one group, one per input file read side by side.
 using Group = std::vector<std::unique_ptr<Batch>>;
 
+// Writes one group inside the open transaction.
 Status WriteGroup(Store& store, Group& group, std::int64_t* blobs_copied) {
-  FERRY_RETURN_IF_ERROR(store.Begin());
-  auto body = [&](Batch& b) -> Status {
+  for (auto& bp : group) {
+    Batch& b = *bp;
     for (auto& bc : b.blobs) {
       std::string sha;
       std::int64_t size = 0;
@@ -85,22 +86,17 @@ Status WriteGroup(Store& store, Group& group, std::int64_t* blobs_copied) {
     for (auto& m : b.messages) FERRY_RETURN_IF_ERROR(store.UpsertMessage(m, b.src));
     for (auto& f : b.run_files) FERRY_RETURN_IF_ERROR(store.SetRunFile(b.src.run_id, f.file, f.sha256, f.status, f.detail));
     for (auto& [k, v] : b.meta) FERRY_RETURN_IF_ERROR(store.PutMeta(k, v));
-    return Status::Ok();
-  };
-  for (auto& b : group) {
-    Status st = body(*b);
-    if (!st.ok()) {
-      store.Rollback();
-      return st;
-    }
   }
-  return store.Commit();
+  return Status::Ok();
 }
 
 // Hands groups of batches from the parsing thread to one writer thread; at most two wait, so memory stays flat.
 class Writer {
  public:
-  Writer(Store& store, bool threaded) : store_(store), threaded_(threaded) {
+  // A transaction holds whole groups, at least `tx_messages` messages (the last one fewer): every commit
+  // rewrites the tail pages of each table and index, so small transactions write the same pages many times.
+  Writer(Store& store, bool threaded, std::size_t tx_messages)
+      : store_(store), threaded_(threaded), tx_messages_(std::max<std::size_t>(tx_messages, 1)) {
     if (threaded_)
       thread_ = std::thread([this] {
         pthread_setname_np(pthread_self(), "ferry-writer");
@@ -112,7 +108,7 @@ class Writer {
   void Push(Group b) {
     if (!threaded_) {
       if (failed_) return;
-      Status st = WriteGroup(store_, b, &blobs_copied_);
+      Status st = Write(b);
       if (!st.ok()) Fail(st);
       return;
     }
@@ -129,15 +125,20 @@ class Writer {
     // batch of 5,000 messages (their strings, JSON and collections) was a twentieth of its time.
   }
 
-  // Waits until every pushed batch is written.
+  // Waits until every pushed batch is written and committed.
   void Close() {
-    if (!threaded_) return;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      closed_ = true;
-      cv_.notify_all();
+    if (threaded_) {
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        closed_ = true;
+        cv_.notify_all();
+      }
+      if (thread_.joinable()) thread_.join();
     }
-    if (thread_.joinable()) thread_.join();
+    if (!failed_) {
+      Status st = CommitOpen();
+      if (!st.ok()) Fail(st);
+    }
   }
 
   bool failed() const { return failed_; }
@@ -157,7 +158,7 @@ class Writer {
         cv_.notify_all();
       }
       if (failed_) continue;
-      Status st = WriteGroup(store_, b, &blobs_copied_);
+      Status st = Write(b);
       std::lock_guard<std::mutex> lock(mu_);
       spent_.push_back(std::move(b));
       if (!st.ok()) {
@@ -166,6 +167,28 @@ class Writer {
       }
     }
   }
+  Status Write(Group& g) {
+    if (!tx_open_) {
+      FERRY_RETURN_IF_ERROR(store_.Begin());
+      tx_open_ = true;
+      in_tx_ = 0;
+    }
+    Status st = WriteGroup(store_, g, &blobs_copied_);
+    if (!st.ok()) {
+      tx_open_ = false;
+      store_.Rollback();
+      return st;
+    }
+    for (auto& b : g) in_tx_ += b->messages.size();
+    return in_tx_ >= tx_messages_ ? CommitOpen() : Status::Ok();
+  }
+  Status CommitOpen() {
+    if (!tx_open_) return Status::Ok();
+    tx_open_ = false;
+    Status st = store_.Commit();
+    if (!st.ok()) store_.Rollback();
+    return st;
+  }
   void Fail(const Status& st) {
     error_ = st;
     failed_ = true;
@@ -173,6 +196,9 @@ class Writer {
 
   Store& store_;
   bool threaded_;
+  std::size_t tx_messages_;
+  bool tx_open_ = false;
+  std::size_t in_tx_ = 0;  // messages written in the open transaction
   std::thread thread_;
   std::mutex mu_;
   std::condition_variable cv_;
@@ -217,6 +243,12 @@ class Importer {
   // Imports files side by side, in message id order across them (see the comment inside).
   Status ImportGroup(const std::vector<std::pair<FileEntry, std::string>>& files);
   static std::int64_t MappedInGroup(const std::vector<std::unique_ptr<Cursor>>& cursors);
+  // Messages parsed before the writer gets them: a transaction (`batch_messages`) holds several of these
+  // hand-offs, so the parsed messages waiting in memory stay few however large transactions are.
+  std::size_t group_messages() const {
+    return std::min<std::size_t>(static_cast<std::size_t>(std::max(opts_.batch_messages, 1)), kHandOffMessages);
+  }
+  static constexpr std::size_t kHandOffMessages = 2000;
   std::optional<std::int64_t> NewestMessageMs(const std::string& path);
 
   Store& store_;
@@ -536,7 +568,7 @@ Status Importer::ImportGroup(const std::vector<std::pair<FileEntry, std::string>
   const std::size_t chunk = std::clamp<std::size_t>((4u << 20) / std::max<std::size_t>(files.size(), 1), 64u << 10,
                                                     1u << 20);
   std::vector<std::unique_ptr<Cursor>> cursors;
-  first_batch_share_ = static_cast<std::size_t>(opts_.batch_messages) / std::max<std::size_t>(files.size(), 1);
+  first_batch_share_ = group_messages() / std::max<std::size_t>(files.size(), 1);
   // Opened before the writer starts: a file that fails here records its failure in the store directly.
   for (const auto& [f, sha] : files) {
     if (auto c = Open(f, sha, chunk)) cursors.push_back(std::move(c));
@@ -560,7 +592,7 @@ Status Importer::ImportGroup(const std::vector<std::pair<FileEntry, std::string>
   }
   std::make_heap(heap.begin(), heap.end(), later);
 
-  Writer writer(store_, opts_.two_threads);
+  Writer writer(store_, opts_.two_threads, static_cast<std::size_t>(opts_.batch_messages));
   int in_group = 0;
   bool stopped_early = false;
   std::string label = cursors.size() == 1 ? cursors[0]->label : std::to_string(cursors.size()) + " files";
@@ -589,7 +621,7 @@ Status Importer::ImportGroup(const std::vector<std::pair<FileEntry, std::string>
       heap.pop_back();
       FinishCursor(*c);
     }
-    if (in_group >= opts_.batch_messages) {
+    if (static_cast<std::size_t>(in_group) >= group_messages()) {
       push();
       if (writer.failed()) break;
       if (Interrupted()) {

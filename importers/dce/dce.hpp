@@ -13,9 +13,10 @@
 //  - Files are read side by side, up to 64 at a time, and their messages written in id order across them
 //    (each export is in id order; the channels of a server interleave in time), so every table keyed by
 //    message id grows at its end instead of having each file inserted into the middle of the files before it.
-//  - Writes go in batches of `batch_messages` messages (from any of the files), one transaction each, on a
-//    writer thread while the next batch is parsed. `interrupted` is checked between batches: the run then
-//    ends "interrupted".
+//  - Writes go in transactions of `batch_messages` messages (from any of the files; the last one fewer), on
+//    a writer thread while the next messages are parsed; the parser hands them over 2,000 at a time at most.
+//    `interrupted` is checked between hand-offs: the open transaction is committed and the run then ends
+//    "interrupted".
 //  - Not a DCE export (HTML, garbage, empty, other JSON) → the file fails before anything of it is written.
 //    Truncated/corrupt tail → every complete message is imported and a warning names the file and byte offset.
 //    A message without a usable id is skipped with a warning naming the file, its index and byte offset.
@@ -38,7 +39,7 @@
 namespace ferry::dce {
 
 struct DceImportOptions {
-  int batch_messages = 2000;
+  int batch_messages = 2000;  // per transaction
   std::function<bool()> interrupted;  // may be empty
   bool two_threads = true;            // parse and write side by side
 };

@@ -429,6 +429,16 @@ def test_interleaved(tmp):
     hits = [h["id"] for h in json.loads(ferry("search", "--store", together, "--json", "hello")[1])]
     ref = [h["id"] for h in json.loads(ferry("search", "--store", apart, "--json", "hello")[1])]
     check(len(hits) > 0 and hits == ref, "search finds the same messages (%d, %d)" % (len(hits), len(ref)))
+    # --batch is messages per transaction: larger than the parser's hand-off (a transaction then holds
+    # several, the last one fewer) or smaller, the store is the same.
+    for batch in ("4500", "700"):
+        other = os.path.join(tmp, "batch-%s.db" % batch)
+        rc, out, err = ferry("import", "dce", *inputs, "--store", other, "--json", "--batch", batch)
+        check(rc == 0 and json.loads(out)["messages"] == s["messages"], "import with --batch %s ok: %s" % (batch, err))
+        do = dump(other, skip_tables=skip, skip_columns=("source_run",))
+        check(do == da, "--batch %s gives the same store:\n%s" % (batch, diff(do, da)))
+        hb = [h["id"] for h in json.loads(ferry("search", "--store", other, "--json", "hello")[1])]
+        check(hb == hits, "--batch %s: search finds the same messages" % batch)
 
 
 def main():
