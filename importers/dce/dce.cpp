@@ -323,7 +323,12 @@ std::optional<std::int64_t> Importer::NewestMessageMs(const std::string& path) {
     std::uint64_t off;
     while (reader.NextMessage(&v, &off) == DceReader::Next::kMessage) {
       simdjson::dom::element doc;
-      if (parser_.parse(v.data(), v.size(), false).get(doc)) continue;
+      auto err = parser_.parse(v.data(), v.size(), false).get(doc);
+      if (err && reader.guessed()) {
+        if (reader.Rescan(&v, &off) != DceReader::Next::kMessage) break;
+        err = parser_.parse(v.data(), v.size(), false).get(doc);
+      }
+      if (err) continue;
       std::string_view ts;
       if (doc["timestamp"].get(ts)) continue;
       if (auto ms = ParseTimestampMs(ts))
@@ -374,8 +379,13 @@ void Importer::NewBatch(Cursor& c) {
 void Importer::Advance(Cursor& c) {
   c.how = c.reader->NextMessage(&c.view, &c.offset);
   if (c.how != DceReader::Next::kMessage) return;
-  ++c.index;
   c.perr = c.parser.parse(c.view.data(), c.view.size(), false).get(c.doc);
+  if (c.perr && c.reader->guessed()) {  // the reader's guess at where the message ends was wrong
+    c.how = c.reader->Rescan(&c.view, &c.offset);
+    if (c.how != DceReader::Next::kMessage) return;
+    c.perr = c.parser.parse(c.view.data(), c.view.size(), false).get(c.doc);
+  }
+  ++c.index;
   std::string_view id;
   if (!c.perr && !c.doc["id"].get(id))
     if (auto v = ParseSnowflake(id)) c.key = *v;  // else: keeps its place after the file's previous message

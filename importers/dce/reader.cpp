@@ -311,7 +311,29 @@ DceReader::Next DceReader::NextMessage(std::string_view* msg, std::uint64_t* off
     return Next::kCorrupt;
   }
   keep_ = pos_;
-  std::uint64_t start = Abs(pos_);
+  guessed_ = false;
+  std::size_t vend;
+  if (indented_ && FindIndentedEnd(&vend)) {
+    guessed_ = true;
+    *msg = std::string_view(buf_.data() + keep_, vend - keep_);
+    *offset = Abs(keep_);
+    pos_ = vend;
+    good_offset_ = Abs(vend);
+    first_element_ = false;
+    return Next::kMessage;
+  }
+  return ScanMessage(msg, offset);
+}
+
+DceReader::Next DceReader::Rescan(std::string_view* msg, std::uint64_t* offset) {
+  indented_ = false;
+  guessed_ = false;
+  pos_ = keep_;
+  return ScanMessage(msg, offset);
+}
+
+DceReader::Next DceReader::ScanMessage(std::string_view* msg, std::uint64_t* offset) {
+  std::uint64_t start = Abs(keep_);
   std::size_t vend;
   if (!ScanValue(&vend, kMaxValueBytes)) {
     error_offset_ = start;
@@ -324,6 +346,46 @@ DceReader::Next DceReader::NextMessage(std::string_view* msg, std::uint64_t* off
   good_offset_ = Abs(vend);
   first_element_ = false;
   return Next::kMessage;
+}
+
+bool DceReader::FindIndentedEnd(std::size_t* end) {
+  std::size_t line = keep_;
+  while (line > 0 && buf_[line - 1] == ' ') --line;
+  // Not at the start of a line (a minified file), or the line's start already compacted away: scan.
+  if (line == 0 || buf_[line - 1] != '\n') return false;
+  const std::size_t indent = keep_ - line;
+  if (indent > 64) return false;
+  // A file whose objects close elsewhere must not be searched to its end: past this, scan exactly.
+  constexpr std::size_t kMaxGuess = 4u << 20;
+  std::size_t i = pos_ + 1;
+  for (;;) {
+    const char* b = buf_.data();
+    while (i < end_) {
+      const void* hit = std::memchr(b + i, '}', end_ - i);
+      if (!hit) {
+        i = end_;
+        break;
+      }
+      std::size_t j = static_cast<const char*>(hit) - b;
+      i = j + 1;
+      if (j < pos_ + indent + 2 || b[j - indent - 1] != '\n') continue;
+      std::size_t k = j - indent;
+      while (k < j && b[k] == ' ') ++k;
+      if (k == j) {
+        *end = j + 1;
+        return true;
+      }
+    }
+    if (end_ - keep_ > kMaxGuess) {
+      indented_ = false;
+      return false;
+    }
+    if (!Fill()) {  // the exact scan reports the truncation; a file not indented so is scanned from now on
+      indented_ = false;
+      return false;
+    }
+    i -= last_shift_;
+  }
 }
 
 DceReader::Next DceReader::ReadTrailer(std::vector<std::pair<std::string, std::string>>* values) {

@@ -49,7 +49,15 @@ class DceReader {
 
   Status ReadHeader(DceHeader* out);
   // On kMessage: *msg is the object's bytes and *offset its start offset in the input.
+  // In an indented file (every DCE export) the end is found as the first line after the '{' that holds only
+  // the '{''s indentation and '}': a raw newline cannot be inside a JSON string, so that '}' is structural,
+  // and the object's bytes need not be scanned here, before the JSON parser scans them again. Such a view
+  // is a guess (guessed() is true): when it does not parse (a proper prefix or a run-on of the real object
+  // never does), Rescan() gives the exact one, and the rest of the file is scanned exactly.
   Next NextMessage(std::string_view* msg, std::uint64_t* offset);
+  bool guessed() const { return guessed_; }
+  // After a guessed kMessage: the message's exact bytes, or the failure NextMessage would have returned.
+  Next Rescan(std::string_view* msg, std::uint64_t* offset);
   // After kEnd: the top-level values after the array (messageCount, …). kTruncated if the document is not
   // closed (DCE died after the last message), kCorrupt for junk after the closing brace.
   Next ReadTrailer(std::vector<std::pair<std::string, std::string>>* values);
@@ -68,6 +76,8 @@ class DceReader {
   // Scans the JSON value starting at pos_; on success sets *end (index past it). false at EOF.
   bool ScanValue(std::size_t* end, std::size_t limit);
   bool ScanString(std::size_t* end);  // pos_ at '"'
+  bool FindIndentedEnd(std::size_t* end);  // pos_ (== keep_) at '{': see NextMessage
+  Next ScanMessage(std::string_view* msg, std::uint64_t* offset);  // exact scan from keep_
   std::uint64_t Abs(std::size_t i) const { return file_base_ + i; }
 
   ReadFn read_;
@@ -80,6 +90,7 @@ class DceReader {
   bool eof_ = false, io_error_ = false, too_large_ = false;
   enum class State { kStart, kMessages, kAfterArray, kDone } state_ = State::kStart;
   bool first_element_ = true;
+  bool indented_ = true, guessed_ = false;
   std::uint64_t good_offset_ = 0, error_offset_ = 0;
 };
 

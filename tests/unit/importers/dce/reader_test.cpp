@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include <simdjson.h>
+
 #include "importers/dce/reader.hpp"
 
 namespace ferry::dce {
@@ -29,6 +31,7 @@ struct Split {
   std::vector<std::uint64_t> offsets;
   DceReader::Next end = DceReader::Next::kEnd;
   std::uint64_t good = 0, error = 0;
+  int guessed = 0, rescans = 0;
 };
 
 Split SplitDoc(const std::string& doc, std::size_t chunk = 1 << 20, std::size_t max_read = 1 << 20) {
@@ -39,12 +42,20 @@ Split SplitDoc(const std::string& doc, std::size_t chunk = 1 << 20, std::size_t 
   if (!out.header.ok()) return out;
   std::string_view v;
   std::uint64_t off;
+  simdjson::dom::parser parser;
   for (;;) {
     auto n = r.NextMessage(&v, &off);
+    // As the importer does: a guessed end is confirmed by parsing the message, else the reader rescans.
+    simdjson::dom::element e;
+    if (n == DceReader::Next::kMessage && r.guessed() && parser.parse(v.data(), v.size(), false).get(e)) {
+      ++out.rescans;
+      n = r.Rescan(&v, &off);
+    }
     if (n != DceReader::Next::kMessage) {
       out.end = n;
       break;
     }
+    if (r.guessed()) ++out.guessed;
     out.messages.emplace_back(v);
     out.offsets.push_back(off);
   }
@@ -94,6 +105,59 @@ TEST(DceReader, SameResultForEveryChunkSize) {
       EXPECT_EQ(got.end, DceReader::Next::kEnd);
     }
   }
+}
+
+// DCE writes indented JSON: each message's closing brace on a line of its own at the '{''s indentation.
+const std::vector<std::string> kIndented = {
+    "{\n      \"id\": \"20\",\n      \"content\": \"a \\\"}\\\" and an escaped newline \\n    }\",\n"
+    "      \"author\": {\n        \"id\": \"1\",\n        \"roles\": [\n          {\n            \"id\": \"3\"\n"
+    "          }\n        ]\n      }\n    }",
+    "{\n      \"id\": \"21\",\n      \"reactions\": []\n    }",
+    "{\r\n      \"id\": \"22\"\r\n    }",
+};
+
+std::string IndentedDoc(const std::vector<std::string>& msgs) {
+  std::string d = kHead;
+  for (std::size_t i = 0; i < msgs.size(); ++i) d += "    " + msgs[i] + (i + 1 < msgs.size() ? ",\n" : "");
+  return d + "\n  ],\n  \"messageCount\": 3\n}\n";
+}
+
+TEST(DceReader, IndentedExportsAreSplitAtTheClosingLineWithoutAScan) {
+  std::string doc = IndentedDoc(kIndented);
+  for (std::size_t chunk : {16, 33, 1 << 20}) {
+    auto s = SplitDoc(doc, chunk, chunk == 16 ? 5 : 1 << 20);
+    ASSERT_TRUE(s.header.ok()) << s.header.message();
+    EXPECT_EQ(s.messages, kIndented) << "chunk " << chunk;
+    EXPECT_EQ(s.end, DceReader::Next::kEnd);
+    EXPECT_EQ(s.rescans, 0);
+    if (chunk > 16) {
+      EXPECT_EQ(s.guessed, 3);  // tiny chunks compact the line start away: then scanned
+    }
+  }
+}
+
+TEST(DceReader, AWrongGuessAtTheEndIsRescannedExactly) {
+  // Message 30 closes on a line with another indentation and its inner object closes at the message's:
+  // the first guess is a prefix of it and the second would run into the next message; neither parses.
+  std::vector<std::string> msgs = {
+      "{\n      \"id\": \"30\",\n      \"x\": {\n        \"y\": 1\n    },\n      \"z\": 2\n      }",
+      "{\n      \"id\": \"31\"\n    }",
+      "{\n      \"id\": \"32\"\n    }",
+  };
+  auto s = SplitDoc(IndentedDoc(msgs));
+  ASSERT_TRUE(s.header.ok()) << s.header.message();
+  EXPECT_EQ(s.messages, msgs);
+  EXPECT_EQ(s.rescans, 1);
+  EXPECT_EQ(s.guessed, 0);  // after one wrong guess the file is scanned exactly
+  EXPECT_EQ(s.end, DceReader::Next::kEnd);
+  // Truncated inside an indented message: the complete ones, and the same offsets as an exact scan.
+  std::string doc = IndentedDoc(kIndented);
+  std::string cut = doc.substr(0, doc.find("\"id\": \"22\""));
+  auto t = SplitDoc(cut);
+  EXPECT_EQ(t.end, DceReader::Next::kTruncated);
+  ASSERT_EQ(t.messages.size(), 2u);
+  EXPECT_EQ(t.error, cut.rfind('{'));
+  EXPECT_EQ(t.good, doc.find(",\n    {\r\n"));
 }
 
 TEST(DceReader, HeaderValuesAreCaptured) {
