@@ -51,8 +51,8 @@ class SideSearchIndex {
 
   // Buffers one document of the store's open transaction.
   void Add(std::int64_t id, const std::string& content);
-  // The store's transaction committed: its documents go to the thread. Blocks while the thread is a few
-  // batches behind, so memory stays bounded.
+  // The store's transaction committed: its documents go to the thread. Blocks while the thread is more than
+  // a few thousand documents behind (one transaction's always gets in), so memory stays bounded.
   void Commit();
   // The store's transaction rolled back: its documents are dropped.
   void Discard() { pending_ = Docs(); }

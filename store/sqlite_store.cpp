@@ -396,7 +396,9 @@ Status SqliteStore::FlushSearchIndex(Progress* progress, std::int64_t max_messag
   if (side_) {
     // Whatever the outcome, the queue below is then empty or still complete.
     Status side = FinishSideIndex(progress);
-    (void)side;
+    if (!side.ok() && progress)
+      progress->Note("note: the search index built beside the import is not used (" + side.message() +
+                     "); indexing the messages here instead");
   }
   std::int64_t total = 0, done = 0;
   if (progress || max_messages <= 0) {

@@ -202,14 +202,14 @@ class SqliteStore : public Store {
   std::uint64_t change_counter_ = 0;
   std::int64_t seen_data_version_ = -1, seen_local_changes_ = -1;
   bool defer_fts_ = false;  // bulk load / serve: the search queue is indexed by FlushSearchIndex()
-  std::unique_ptr<WalCheckpointer> checkpointer_;
+  std::unique_ptr<WalCheckpointer> checkpointer_;  // OpenOptions::checkpoint_in_background
   std::unique_ptr<SideSearchIndex> side_;
   // Messages whose content an update may have changed while the side build runs, with their content before
   // the run's first such update (what the side build indexed for them, when not empty): FinishSideIndex
   // re-indexes them from the store.
   std::unordered_map<std::int64_t, std::string> side_changed_;
   std::size_t side_changed_bytes_ = 0;
-  int side_copies_ = 0;  // OpenOptions::checkpoint_in_background
+  int side_copies_ = 0;
   std::map<std::string, sqlite3_stmt*> cache_;
   std::unordered_map<const char*, std::pair<const char*, sqlite3_stmt*>> by_address_;
 };

@@ -321,13 +321,9 @@ std::optional<std::int64_t> Importer::NewestMessageMs(const std::string& path) {
   if (reader.ReadHeader(&h).ok()) {
     std::string_view v;
     std::uint64_t off;
-    while (reader.NextMessage(&v, &off) == DceReader::Next::kMessage) {
-      simdjson::dom::element doc;
-      auto err = parser_.parse(v.data(), v.size(), false).get(doc);
-      if (err && reader.guessed()) {
-        if (reader.Rescan(&v, &off) != DceReader::Next::kMessage) break;
-        err = parser_.parse(v.data(), v.size(), false).get(doc);
-      }
+    simdjson::dom::element doc;
+    simdjson::error_code err;
+    while (reader.NextParsedMessage(parser_, &v, &off, &doc, &err) == DceReader::Next::kMessage) {
       if (err) continue;
       std::string_view ts;
       if (doc["timestamp"].get(ts)) continue;
@@ -377,14 +373,8 @@ void Importer::NewBatch(Cursor& c) {
 }
 
 void Importer::Advance(Cursor& c) {
-  c.how = c.reader->NextMessage(&c.view, &c.offset);
+  c.how = c.reader->NextParsedMessage(c.parser, &c.view, &c.offset, &c.doc, &c.perr);
   if (c.how != DceReader::Next::kMessage) return;
-  c.perr = c.parser.parse(c.view.data(), c.view.size(), false).get(c.doc);
-  if (c.perr && c.reader->guessed()) {  // the reader's guess at where the message ends was wrong
-    c.how = c.reader->Rescan(&c.view, &c.offset);
-    if (c.how != DceReader::Next::kMessage) return;
-    c.perr = c.parser.parse(c.view.data(), c.view.size(), false).get(c.doc);
-  }
   ++c.index;
   std::string_view id;
   if (!c.perr && !c.doc["id"].get(id))

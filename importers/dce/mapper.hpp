@@ -133,7 +133,6 @@ class Mapper {
   std::vector<std::string> TakeNotes();
 
   const FileContext& ctx() const { return ctx_; }
-  const MapCounters& counters() const { return run_->counters; }
   std::int64_t distinct_users() const { return static_cast<std::int64_t>(run_->seen_users.size()); }
   // "raw", "display", "mixed" or "unknown" for the current file.
   std::string FileContentFormat() const;

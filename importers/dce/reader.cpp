@@ -315,14 +315,32 @@ DceReader::Next DceReader::NextMessage(std::string_view* msg, std::uint64_t* off
   std::size_t vend;
   if (indented_ && FindIndentedEnd(&vend)) {
     guessed_ = true;
-    *msg = std::string_view(buf_.data() + keep_, vend - keep_);
-    *offset = Abs(keep_);
-    pos_ = vend;
-    good_offset_ = Abs(vend);
-    first_element_ = false;
-    return Next::kMessage;
+    return Accept(vend, msg, offset);
   }
   return ScanMessage(msg, offset);
+}
+
+DceReader::Next DceReader::NextParsedMessage(simdjson::dom::parser& parser, std::string_view* msg,
+                                             std::uint64_t* offset, simdjson::dom::element* doc,
+                                             simdjson::error_code* err) {
+  Next n = NextMessage(msg, offset);
+  if (n != Next::kMessage) return n;
+  *err = parser.parse(msg->data(), msg->size(), false).get(*doc);
+  if (*err && guessed_) {
+    n = Rescan(msg, offset);
+    if (n != Next::kMessage) return n;
+    *err = parser.parse(msg->data(), msg->size(), false).get(*doc);
+  }
+  return n;
+}
+
+DceReader::Next DceReader::Accept(std::size_t vend, std::string_view* msg, std::uint64_t* offset) {
+  *msg = std::string_view(buf_.data() + keep_, vend - keep_);
+  *offset = Abs(keep_);
+  pos_ = vend;
+  good_offset_ = Abs(vend);
+  first_element_ = false;
+  return Next::kMessage;
 }
 
 DceReader::Next DceReader::Rescan(std::string_view* msg, std::uint64_t* offset) {
@@ -333,19 +351,13 @@ DceReader::Next DceReader::Rescan(std::string_view* msg, std::uint64_t* offset) 
 }
 
 DceReader::Next DceReader::ScanMessage(std::string_view* msg, std::uint64_t* offset) {
-  std::uint64_t start = Abs(keep_);
   std::size_t vend;
   if (!ScanValue(&vend, kMaxValueBytes)) {
-    error_offset_ = start;
+    error_offset_ = Abs(keep_);
     if (too_large_) return Next::kTooLarge;
     return io_error_ ? Next::kIoError : Next::kTruncated;
   }
-  *msg = std::string_view(buf_.data() + keep_, vend - keep_);
-  *offset = start;
-  pos_ = vend;
-  good_offset_ = Abs(vend);
-  first_element_ = false;
-  return Next::kMessage;
+  return Accept(vend, msg, offset);
 }
 
 bool DceReader::FindIndentedEnd(std::size_t* end) {

@@ -24,6 +24,8 @@
 #include <string_view>
 #include <vector>
 
+#include <simdjson.h>
+
 #include "store/status.hpp"
 
 namespace ferry::dce {
@@ -58,6 +60,10 @@ class DceReader {
   bool guessed() const { return guessed_; }
   // After a guessed kMessage: the message's exact bytes, or the failure NextMessage would have returned.
   Next Rescan(std::string_view* msg, std::uint64_t* offset);
+  // NextMessage, then the message parsed into *doc with `parser` (*err = the parse's result), a wrong
+  // guess already rescanned: what every reader of messages calls.
+  Next NextParsedMessage(simdjson::dom::parser& parser, std::string_view* msg, std::uint64_t* offset,
+                         simdjson::dom::element* doc, simdjson::error_code* err);
   // After kEnd: the top-level values after the array (messageCount, …). kTruncated if the document is not
   // closed (DCE died after the last message), kCorrupt for junk after the closing brace.
   Next ReadTrailer(std::vector<std::pair<std::string, std::string>>* values);
@@ -78,6 +84,7 @@ class DceReader {
   bool ScanString(std::size_t* end);  // pos_ at '"'
   bool FindIndentedEnd(std::size_t* end);  // pos_ (== keep_) at '{': see NextMessage
   Next ScanMessage(std::string_view* msg, std::uint64_t* offset);  // exact scan from keep_
+  Next Accept(std::size_t vend, std::string_view* msg, std::uint64_t* offset);  // the message is [keep_, vend)
   std::uint64_t Abs(std::size_t i) const { return file_base_ + i; }
 
   ReadFn read_;
