@@ -84,6 +84,9 @@ ferry::cli::Registrar reg(
         opts.interrupted = [] { return cli::InterruptRequested(); };
         dce::DceImportResult res;
         st = dce::ImportDce(*store, o->paths, opts, *progress, &res);
+        // Durable before it is reported (a new store is written unsynced until here).
+        Status closed = store->Close();
+        if (st.ok() && !closed.ok()) st = closed;
         if (json) {
           auto j = res.ToJson();
           if (!st.ok() && st.code() != Status::Code::kInterrupted) j["error"] = st.message();

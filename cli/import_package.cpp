@@ -127,7 +127,13 @@ ferry::cli::Registrar reg(
           if (r != cli::kExitOk && (rc == cli::kExitOk || r == cli::kExitInterrupted)) rc = r;
           if (r == cli::kExitInterrupted) break;
         }
+        // Durable before it is reported (a new store is written unsynced until here).
+        st = store->Close();
         if (json) std::printf("%s\n", (all.size() == 1 ? all[0] : all).dump(2).c_str());
+        if (!st.ok()) {
+          std::fprintf(stderr, "error: %s\n", st.message().c_str());
+          return cli::kExitStore;
+        }
         return rc;
       };
     });

@@ -10,7 +10,9 @@
 #include <filesystem>
 #include <fstream>
 
+#include "store/bulk_rows.hpp"
 #include "store/snowflake.hpp"
+#include "store/unsynced_import.hpp"
 #include "store/timestamp.hpp"
 
 namespace ferry {
@@ -30,10 +32,6 @@ const struct NoMemStatus {
   NoMemStatus() { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); }
 } kNoMemStatus;
 
-std::string JsonText(const Json& j) {
-  if (j.is_object() && j.empty()) return "{}";  // most rows' `extra`: skips the serializer
-  return j.dump(-1, ' ', false, Json::error_handler_t::replace);
-}
 
 Json ParseJsonOr(const std::string& text, Json fallback) {
   if (text.empty()) return fallback;
@@ -65,17 +63,6 @@ enum CollectionBits : int {
   kAttachments = 1, kEmbeds = 2, kStickers = 4, kReactions = 8, kUserMentions = 16, kRoleMentions = 32,
 };
 
-int KnownBits(const Message& m) {
-  int b = 0;
-  if (m.attachments) b |= kAttachments;
-  if (m.embeds) b |= kEmbeds;
-  if (m.stickers) b |= kStickers;
-  if (m.reactions) b |= kReactions;
-  if (m.mention_user_ids) b |= kUserMentions;
-  if (m.mention_role_ids) b |= kRoleMentions;
-  return b;
-}
-
 class Sha256 {
  public:
   Sha256() : ctx_(EVP_MD_CTX_new()) { EVP_DigestInit_ex(ctx_, EVP_sha256(), nullptr); }
@@ -99,6 +86,22 @@ class Sha256 {
 };
 
 }  // namespace
+
+std::string JsonText(const Json& j) {
+  if (j.is_object() && j.empty()) return "{}";  // most rows' `extra`: skips the serializer
+  return j.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+int KnownCollections(const Message& m) {
+  int b = 0;
+  if (m.attachments) b |= kAttachments;
+  if (m.embeds) b |= kEmbeds;
+  if (m.stickers) b |= kStickers;
+  if (m.reactions) b |= kReactions;
+  if (m.mention_user_ids) b |= kUserMentions;
+  if (m.mention_role_ids) b |= kRoleMentions;
+  return b;
+}
 
 // ---------------------------------------------------------------------------------------------------
 // Stmt
@@ -187,7 +190,10 @@ int Store::KnownSchemaVersion() {
 Status SqliteStore::OpenImpl(const std::string& path, const OpenOptions& options, std::unique_ptr<Store>* out) {
   std::unique_ptr<SqliteStore> s(new SqliteStore());
   s->path_ = path;
+  std::error_code size_ec;
   bool exists = std::filesystem::exists(path);
+  // A 0-byte file is what an open that failed before its first write leaves: as new as a missing one.
+  bool fresh = !exists || std::filesystem::file_size(path, size_ec) == 0;
   if (!exists && !options.create_if_missing) return Status::NotFound("store " + path + " does not exist");
   if (!exists && !options.read_only) {
     auto parent = std::filesystem::path(path).parent_path();
@@ -201,6 +207,7 @@ Status SqliteStore::OpenImpl(const std::string& path, const OpenOptions& options
     return Status::IoError("cannot open store " + path + ": " + msg);
   }
   sqlite3_busy_timeout(s->db_, 15000);
+  if (RegisterBulkRows(s->db_) != SQLITE_OK) return Status::StoreError("cannot set up store " + path);
   sqlite3_extended_result_codes(s->db_, 1);
 
   // A file that is not SQLite fails here, before anything is written to it.
@@ -229,12 +236,23 @@ Status SqliteStore::OpenImpl(const std::string& path, const OpenOptions& options
     }
   }
 
+  if (exists && !fresh) FERRY_RETURN_IF_ERROR(s->CheckAfterUnsyncedImport(options.read_only));
+
   if (!options.read_only) {
+    if (fresh && options.bulk_load) {
+      FERRY_RETURN_IF_ERROR(UnsyncedImport::Create(path));
+      s->unsynced_ = true;
+    }
     // New stores use 16 KiB pages: message rows are large and written in bulk, and against 4 KiB pages this
     // cuts import CPU in SQLite by about a third (bench/sqlite_floor.sh). Only an empty file can change it.
     if (user_version == 0) FERRY_RETURN_IF_ERROR(s->Exec("PRAGMA page_size=16384"));
-    FERRY_RETURN_IF_ERROR(s->Exec("PRAGMA journal_mode=WAL"));
-    FERRY_RETURN_IF_ERROR(s->Exec("PRAGMA synchronous=NORMAL"));
+    if (s->unsynced_) {
+      FERRY_RETURN_IF_ERROR(s->Exec("PRAGMA journal_mode=DELETE"));
+      FERRY_RETURN_IF_ERROR(s->Exec("PRAGMA synchronous=OFF"));
+    } else {
+      FERRY_RETURN_IF_ERROR(s->Exec("PRAGMA journal_mode=WAL"));
+      FERRY_RETURN_IF_ERROR(s->Exec("PRAGMA synchronous=NORMAL"));
+    }
   }
   FERRY_RETURN_IF_ERROR(s->Exec("PRAGMA foreign_keys=OFF"));
   FERRY_RETURN_IF_ERROR(s->Exec("PRAGMA temp_store=MEMORY"));
@@ -260,7 +278,7 @@ Status SqliteStore::OpenImpl(const std::string& path, const OpenOptions& options
     FERRY_RETURN_IF_ERROR(s->FlushSearchIndex(nullptr));  // a queue left by a killed process or a bulk load
     s->defer_fts_ = options.bulk_load || options.defer_search_index;
     if (options.bulk_load) s->MaybeStartSideIndex();
-    if (options.checkpoint_in_background || options.bulk_load) {
+    if ((options.checkpoint_in_background || options.bulk_load) && !s->unsynced_) {
       // A log that a checkpoint has emptied is cut back to this size when it restarts.
       FERRY_RETURN_IF_ERROR(s->Exec("PRAGMA journal_size_limit=67108864"));
       FERRY_RETURN_IF_ERROR(
@@ -298,7 +316,48 @@ Status SqliteStore::Migrate() {
   return Status::Ok();
 }
 
+Status SqliteStore::CheckAfterUnsyncedImport(bool read_only) {
+  if (UnsyncedImport::Check(path_) != UnsyncedImport::State::kAbandoned) return Status::Ok();
+  // quick_check also rolls back the last transaction of a killed import (its hot journal) first.
+  Status st;
+  std::string verdict;
+  {
+    Stmt q = PrepareOwned("PRAGMA quick_check(1)", &st);
+    if (st.ok() && q.Step(&st)) verdict = q.Text(0);
+  }
+  if (st.ok() && verdict == "ok") {
+    // Killed, not crashed: the store is whole. Once it is synced nothing is left to check.
+    if (!read_only) FERRY_RETURN_IF_ERROR(UnsyncedImport::Complete(path_));
+    return Status::Ok();
+  }
+  std::string why = st.ok() ? verdict : st.message();
+  if (read_only)
+    return Status::StoreError("store " + path_ + " was left by an import that did not finish and cannot be checked "
+                              "read-only (" + why + "): run that import again to finish it");
+  return Status::StoreError("store " + path_ + " is damaged: the import that created it was writing it without "
+                            "syncing and the system stopped before it finished (quick_check: " + why +
+                            "). The store held only that import: delete " + path_ + " and " +
+                            UnsyncedImport::MarkerPath(path_) + " and run the import again");
+}
+
+Status SqliteStore::Close() {
+  if (!unsynced_ || !db_) return Status::Ok();
+  if (in_tx_) return Status::Conflict("Close inside a transaction");
+  if (read_tx_) {
+    ExecCached("COMMIT");
+    read_tx_ = false;
+  }
+  side_.reset();
+  // From here on the store is an ordinary one: synced commits, WAL. The marker goes last, after the sync.
+  FERRY_RETURN_IF_ERROR(Exec("PRAGMA synchronous=NORMAL"));
+  FERRY_RETURN_IF_ERROR(Exec("PRAGMA journal_mode=WAL"));
+  FERRY_RETURN_IF_ERROR(UnsyncedImport::Complete(path_));
+  unsynced_ = false;
+  return Status::Ok();
+}
+
 SqliteStore::~SqliteStore() {
+  Close();
   side_.reset();
   checkpointer_.reset();  // before the connection whose WAL hook it is
   for (auto& [sql, s] : cache_) sqlite3_finalize(s);
@@ -591,6 +650,9 @@ Status SqliteStore::FinishSideIndex(Progress* progress) {
   }
   // The copy reads and writes each page once, in order: a small cache does.
   if (sqlite3_exec(db, "PRAGMA cache_size=-4096", nullptr, nullptr, nullptr) != SQLITE_OK) return fail("pragma");
+  // An unsynced import's store is synced once, by Close(); a sync here would flush all of it now.
+  if (unsynced_ && sqlite3_exec(db, "PRAGMA synchronous=OFF", nullptr, nullptr, nullptr) != SQLITE_OK)
+    return fail("pragma");
   {
     // Checked inside the copy's transaction: nothing may have indexed a message since the run began.
     if (sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK) return fail("begin");
@@ -1003,7 +1065,7 @@ Status SqliteStore::UpsertMessage(const Message& m, const Source& src) {
 
 Status SqliteStore::UpsertMessageInTx(const Message& m, const Source& src) {
   Status st;
-  int incoming_known = KnownBits(m);
+  int incoming_known = KnownCollections(m);
   std::optional<std::int64_t> ref_type, edited_ms;
   std::optional<std::uint64_t> ref_msg, ref_ch, ref_g;
   if (m.reference) {

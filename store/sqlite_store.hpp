@@ -70,6 +70,7 @@ class SqliteStore : public Store {
  public:
   static Status OpenImpl(const std::string& path, const OpenOptions& options, std::unique_ptr<Store>* out);
   ~SqliteStore() override;
+  Status Close() override;
 
   const std::string& path() const override { return path_; }
   std::string blob_dir() const override { return path_ + ".blobs"; }
@@ -95,6 +96,7 @@ class SqliteStore : public Store {
   Status UpsertRole(const Role& r, const Source& src) override;
   Status UpsertMember(const Member& m, const Source& src) override;
   Status UpsertMessage(const Message& m, const Source& src) override;
+  Status UpsertMessages(const std::vector<Message>& ms, const Source& src) override;  // sqlite_bulk_messages.cpp
 
   Status PutBlobFile(const std::string& file, std::string* sha256, std::int64_t* size) override;
   Status PutBlobBytes(const std::string& bytes, std::string* sha256) override;
@@ -174,6 +176,8 @@ class SqliteStore : public Store {
  private:
   SqliteStore() = default;
   Status Migrate();
+  // Open: a store whose unsynced import did not finish (see unsynced_import.hpp) is checked before use.
+  Status CheckAfterUnsyncedImport(bool read_only);
   Status FlushFts();
   // Ends a bulk indexing pass (see FlushSearchIndex) once the queue is empty: one merge, defaults restored.
   Status FinishBulkIndex(Progress* progress, std::int64_t done);
@@ -189,6 +193,9 @@ class SqliteStore : public Store {
     side_changed_bytes_ = 0;
   }
   Status UpsertMessageInTx(const Message& m, const Source& src);
+  Status UpsertMessagesInTx(const std::vector<Message>& ms, const Source& src);
+  // The collections of the messages marked in `fresh` (just inserted: nothing of theirs is stored yet).
+  Status InsertNewCollections(const std::vector<Message>& ms, const std::vector<char>& fresh);
   Status WriteCollections(const Message& m, bool newer, int stored_known, bool existed);
 
   std::string path_;
@@ -201,6 +208,8 @@ class SqliteStore : public Store {
   void ReopenRead();      // after a write inside a read scope
   std::uint64_t change_counter_ = 0;
   std::int64_t seen_data_version_ = -1, seen_local_changes_ = -1;
+  // A new store written by a bulk import without syncs, in rollback-journal mode, until Close().
+  bool unsynced_ = false;
   bool defer_fts_ = false;  // bulk load / serve: the search queue is indexed by FlushSearchIndex()
   std::unique_ptr<WalCheckpointer> checkpointer_;  // OpenOptions::checkpoint_in_background
   std::unique_ptr<SideSearchIndex> side_;
@@ -213,6 +222,11 @@ class SqliteStore : public Store {
   std::map<std::string, sqlite3_stmt*> cache_;
   std::unordered_map<const char*, std::pair<const char*, sqlite3_stmt*>> by_address_;
 };
+
+// JSON text of an `extra` object or an embed as stored (invalid UTF-8 replaced, `{}` without the serializer).
+std::string JsonText(const Json& j);
+// The `collections` bits of a message row: which collections the message's source described.
+int KnownCollections(const Message& m);
 
 // Merges JSON objects: keys of `incoming` override `base` when `incoming_wins`, else only fill missing keys.
 void MergeExtra(Json* base, const Json& incoming, bool incoming_wins);

@@ -83,7 +83,7 @@ Status WriteGroup(Store& store, Group& group, std::int64_t* blobs_copied) {
     for (auto& r : b.roles) FERRY_RETURN_IF_ERROR(store.UpsertRole(r, b.src));
     for (auto& u : b.users) FERRY_RETURN_IF_ERROR(store.UpsertUser(u, b.src));
     for (auto& m : b.members) FERRY_RETURN_IF_ERROR(store.UpsertMember(m, b.src));
-    for (auto& m : b.messages) FERRY_RETURN_IF_ERROR(store.UpsertMessage(m, b.src));
+    FERRY_RETURN_IF_ERROR(store.UpsertMessages(b.messages, b.src));
     for (auto& f : b.run_files) FERRY_RETURN_IF_ERROR(store.SetRunFile(b.src.run_id, f.file, f.sha256, f.status, f.detail));
     for (auto& [k, v] : b.meta) FERRY_RETURN_IF_ERROR(store.PutMeta(k, v));
   }

@@ -106,6 +106,11 @@ def test_sample(tmp):
     check(s["failed"] == [] and s["warnings"] == [], "no failures or warnings: %r" % s)
     check(len(s["run_ids"]) == 1, "one run id")
     check(err.strip() == "", "--json keeps stderr quiet: %r" % err)
+    # A new store is written unsynced in rollback-journal mode while the import runs; it must end synced,
+    # in WAL, with no marker or journal left beside it.
+    check(not os.path.exists(store + ".unsynced-import"), "no unsynced-import marker after the import")
+    check(not os.path.exists(store + "-journal"), "no rollback journal after the import")
+    check(q(store, "PRAGMA journal_mode")[0][0] == "wal", "the store is in WAL mode after the import")
     counts = {t: q(store, "SELECT count(*) FROM %s" % t)[0][0]
               for t in ("guilds", "channels", "users", "members", "roles", "messages", "attachments", "reactions",
                         "reaction_users", "embeds", "message_stickers", "mentions", "blobs", "member_roles")}
