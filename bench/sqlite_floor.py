@@ -2,16 +2,20 @@
 """What SQLite alone costs to write the rows `ferry import dce` writes (not part of the test run).
 
 Copies the messages of an existing Ferry store (and their attachments, embeds, reactions, mentions, …)
-into a fresh store with the same schema and pragmas as an import uses (16 KiB pages, WAL,
-synchronous=NORMAL, 16 MiB cache, batches of 5,000 messages per transaction), entirely inside SQLite
+into a fresh store with the same schema and pragmas as an import into a new store uses (16 KiB pages,
+rollback journal, synchronous=OFF: store/unsynced_import.hpp; 16 MiB cache, batches of 5,000 messages per
+transaction; `--wal` for WAL and synchronous=NORMAL, as an import into an existing store), entirely inside SQLite
 (INSERT … SELECT: no parsing, no Python per row), then builds the FTS5 search index the same way the
 importer does at the end of a run. Prints the CPU seconds of each step and the import rate that SQLite's
 work alone would allow on one writer thread: a ceiling no importer on this store layout can beat.
 
-  bench/sqlite_floor.py STORE [MESSAGES]        e.g. after bench/import_bench.sh: bench/out/bench.db 2000000
+  bench/sqlite_floor.py [--wal] STORE [MESSAGES]   e.g. after bench/import_bench.sh: bench/out/bench.db 2000000
 """
 import os, resource, shutil, sqlite3, sys, tempfile, time
 
+WAL = "--wal" in sys.argv[1:]
+if WAL:
+    sys.argv.remove("--wal")
 if len(sys.argv) < 2:
     sys.exit(__doc__)
 SRC = os.path.abspath(sys.argv[1])
@@ -34,8 +38,8 @@ def main():
         dst = os.path.join(tmp, "floor.db")
         db = sqlite3.connect(dst, isolation_level=None)
         db.execute("PRAGMA page_size=16384")
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("PRAGMA journal_mode=WAL" if WAL else "PRAGMA journal_mode=DELETE")
+        db.execute("PRAGMA synchronous=NORMAL" if WAL else "PRAGMA synchronous=OFF")
         db.execute("PRAGMA cache_size=-16384")
         db.execute("PRAGMA wal_autocheckpoint=4000")
         db.execute("ATTACH DATABASE ? AS src", (f"file:{SRC}?mode=ro",))
@@ -94,7 +98,8 @@ def main():
         total = c_msgs + c_coll + c_fts
         with open("/proc/loadavg") as f:
             load = " ".join(f.read().split()[:3])
-        print(f"SQLite's own work for {n:,} messages of {SRC} (one writer, import pragmas; load {load})")
+        mode = "WAL, synchronous=NORMAL" if WAL else "rollback journal, synchronous=OFF (a new store)"
+        print(f"SQLite's own work for {n:,} messages of {SRC} (one writer, import pragmas: {mode}; load {load})")
         for name, c, t in (("messages + search queue", c_msgs, t_msgs),
                            ("attachments/embeds/reactions/mentions", c_coll, t_coll),
                            ("FTS5 search index", c_fts, t_fts)):

@@ -46,14 +46,7 @@ Status SqliteStore::UpsertMessages(const std::vector<Message>& ms, const Source&
     for (const auto& m : ms) FERRY_RETURN_IF_ERROR(UpsertMessage(m, src));
     return Status::Ok();
   }
-  if (in_tx_) return UpsertMessagesInTx(ms, src);
-  FERRY_RETURN_IF_ERROR(Begin());
-  Status st = UpsertMessagesInTx(ms, src);
-  if (!st.ok()) {
-    Rollback();
-    return st;
-  }
-  return Commit();
+  return InTransaction([&] { return UpsertMessagesInTx(ms, src); });
 }
 
 Status SqliteStore::UpsertMessagesInTx(const std::vector<Message>& ms, const Source& src) {

@@ -1049,18 +1049,20 @@ Status SqliteStore::UpsertMember(const Member& m, const Source& src) {
   return Status::Ok();
 }
 
-Status SqliteStore::UpsertMessage(const Message& m, const Source& src) {
-  if (!in_tx_) {
-    // One transaction, so the message and its search entry appear together.
-    FERRY_RETURN_IF_ERROR(Begin());
-    Status st = UpsertMessageInTx(m, src);
-    if (!st.ok()) {
-      Rollback();
-      return st;
-    }
-    return Commit();
+Status SqliteStore::InTransaction(const std::function<Status()>& write) {
+  if (in_tx_) return write();
+  FERRY_RETURN_IF_ERROR(Begin());
+  Status st = write();
+  if (!st.ok()) {
+    Rollback();
+    return st;
   }
-  return UpsertMessageInTx(m, src);
+  return Commit();
+}
+
+Status SqliteStore::UpsertMessage(const Message& m, const Source& src) {
+  // One transaction, so the message and its search entry appear together.
+  return InTransaction([&] { return UpsertMessageInTx(m, src); });
 }
 
 Status SqliteStore::UpsertMessageInTx(const Message& m, const Source& src) {

@@ -4,6 +4,7 @@
 
 #include <sqlite3.h>
 
+#include <functional>
 #include <map>
 #include <unordered_map>
 #include <memory>
@@ -192,6 +193,8 @@ class SqliteStore : public Store {
     side_changed_.clear();
     side_changed_bytes_ = 0;
   }
+  // Runs `write` inside the open transaction, or inside one of its own (rolled back if it fails).
+  Status InTransaction(const std::function<Status()>& write);
   Status UpsertMessageInTx(const Message& m, const Source& src);
   Status UpsertMessagesInTx(const std::vector<Message>& ms, const Source& src);
   // The collections of the messages marked in `fresh` (just inserted: nothing of theirs is stored yet).

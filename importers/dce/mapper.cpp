@@ -766,13 +766,27 @@ Snowflake Mapper::MapUser(element u, Batch* b, bool* ok) {
     Fp r;
     for (auto re : Arr(*roles)) {
       if (re.type() != element_type::OBJECT) continue;
-      Role role;
-      role.guild_id = ctx_.guild_id;
+      // The same roles come with nearly every message of their members: fingerprint first, and build the
+      // Role only when this file has not queued it as it is now.
       std::optional<Snowflake> rid;
       Fp one;
       for (auto [k, v] : Obj(re)) {
         if (k == "id") rid = IdOf(v);
-        else if (k == "name") role.name = OptStr(v);
+        one.Add(k);
+        AddElement(&one, v);
+      }
+      if (!rid || *rid == 0) continue;
+      role_ids.push_back(*rid);
+      r.Add(*rid);
+      auto* rs = role_fp_.Find(*rid);
+      if (rs && *rs == one.Done()) continue;
+      role_fp_.Put(*rid, one.Done());
+      Role role;
+      role.guild_id = ctx_.guild_id;
+      role.id = *rid;
+      for (auto [k, v] : Obj(re)) {
+        if (k == "id") continue;
+        if (k == "name") role.name = OptStr(v);
         else if (k == "color") {
           // null = the role has no colour (Discord's 0)
           if (IsNull(v)) role.color = 0;
@@ -782,18 +796,8 @@ Snowflake Mapper::MapUser(element u, Batch* b, bool* ok) {
         } else {
           role.extra[std::string(k)] = ToJson(v);
         }
-        one.Add(k);
-        AddElement(&one, v);
       }
-      if (!rid || *rid == 0) continue;
-      role.id = *rid;
-      role_ids.push_back(*rid);
-      r.Add(*rid);
-      auto* rs = role_fp_.Find(*rid);
-      if (!rs || *rs != one.Done()) {
-        role_fp_.Put(*rid, one.Done());
-        b->roles.push_back(std::move(role));
-      }
+      b->roles.push_back(std::move(role));
     }
     rfp = r.Done();
   }
