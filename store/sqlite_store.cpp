@@ -326,8 +326,11 @@ Status SqliteStore::CheckAfterUnsyncedImport(bool read_only) {
     if (st.ok() && q.Step(&st)) verdict = q.Text(0);
   }
   if (st.ok() && verdict == "ok") {
-    // Killed, not crashed: the store is whole. Once it is synced nothing is left to check.
-    if (!read_only) FERRY_RETURN_IF_ERROR(UnsyncedImport::Complete(path_));
+    // Killed, not crashed: the store is whole. Once it is synced nothing is left to check. A read-only open
+    // tries too (syncing needs no write access to the file; removing the marker, to its folder), so later
+    // opens do not check again; where it cannot, they will.
+    Status done = UnsyncedImport::Complete(path_);
+    if (!read_only) return done;
     return Status::Ok();
   }
   std::string why = st.ok() ? verdict : st.message();

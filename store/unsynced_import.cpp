@@ -1,7 +1,6 @@
 #include "store/unsynced_import.hpp"
 
 #include <fcntl.h>
-#include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -25,6 +24,23 @@ std::string Folder(const std::string& path) {
   return p.empty() ? "." : p.string();
 }
 
+// Field 3 (state) and field 22 (start time in clock ticks) of /proc/PID/stat; false if there is no such process.
+// The start time tells a reused pid from the importer's own.
+bool ProcessInfo(long pid, char* state, std::string* start_time) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(f, line)) return false;
+  auto close = line.rfind(')');  // the command name may hold spaces and parentheses
+  if (close == std::string::npos) return false;
+  std::istringstream rest(line.substr(close + 1));
+  std::string field;
+  rest >> *state;
+  for (int i = 4; i <= 22 && rest >> field; ++i) {
+  }
+  *start_time = field;
+  return true;
+}
+
 Status SyncPath(const std::string& path, int flags) {
   int fd = ::open(path.c_str(), flags | O_CLOEXEC);
   if (fd < 0) return Status::IoError("cannot open " + path + " to sync it: " + std::strerror(errno));
@@ -39,7 +55,10 @@ Status SyncPath(const std::string& path, int flags) {
 
 Status UnsyncedImport::Create(const std::string& store_path) {
   const std::string marker = MarkerPath(store_path);
-  const std::string body = std::to_string(::getpid()) + " " + BootId() +
+  char state = 0;
+  std::string started;
+  ProcessInfo(::getpid(), &state, &started);
+  const std::string body = std::to_string(::getpid()) + " " + BootId() + " " + (started.empty() ? "-" : started) +
                            "\nferry is importing into a new store without syncing it; if this file outlives the import,"
                            " the next open checks the store.\n";
   int fd = ::open(marker.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -55,11 +74,15 @@ UnsyncedImport::State UnsyncedImport::Check(const std::string& store_path) {
   std::ifstream f(MarkerPath(store_path));
   if (!f) return State::kNone;
   long pid = 0;
-  std::string boot;
-  f >> pid >> boot;
-  if (pid > 0 && boot == BootId() && (::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM))
-    return State::kRunning;  // this process included: another Store object of it is importing
-  return State::kAbandoned;
+  std::string boot, started;
+  f >> pid >> boot >> started;
+  if (pid <= 0 || boot != BootId()) return State::kAbandoned;  // the system restarted since
+  char state = 0;
+  std::string now_started;
+  if (!ProcessInfo(pid, &state, &now_started)) return State::kAbandoned;  // no such process
+  if (state == 'Z' || state == 'X') return State::kAbandoned;               // died, not yet reaped
+  if (!started.empty() && started != "-" && started != now_started) return State::kAbandoned;  // pid reused
+  return State::kRunning;  // this process included: another Store object of it is importing
 }
 
 Status UnsyncedImport::Complete(const std::string& store_path) {

@@ -15,8 +15,9 @@
 //    switched to WAL, so whoever opens the store after a crash knows to check it (PRAGMA quick_check) and
 //    can say plainly that the store must be imported again (it held nothing but that import).
 //
-// The marker holds the importing process's pid and the kernel's boot id: a marker whose process is alive
-// on the same boot belongs to an import still running.
+// The marker holds the importing process's pid, its start time and the kernel's boot id: a marker whose
+// process is alive (not a zombie, not a later process given the same pid) on the same boot belongs to an
+// import still running.
 #pragma once
 
 #include <string>

@@ -185,6 +185,16 @@ TEST_F(UnsyncedImportTest, MarkerOfAnImportStillRunningIsLeftAlone) {
   std::ifstream("/proc/sys/kernel/random/boot_id") >> boot;
   { std::ofstream(UnsyncedImport::MarkerPath(path_)) << "1 " << boot << "\n"; }  // init: alive
   EXPECT_EQ(UnsyncedImport::Check(path_), UnsyncedImport::State::kRunning);
+  { std::ofstream(UnsyncedImport::MarkerPath(path_)) << "1 " << boot << " 123456789\n"; }  // pid reused
+  EXPECT_EQ(UnsyncedImport::Check(path_), UnsyncedImport::State::kAbandoned);
+  // An importer killed but not yet reaped by its parent is a zombie: as dead as a reaped one.
+  pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) ::_exit(0);
+  ::usleep(100000);
+  { std::ofstream(UnsyncedImport::MarkerPath(path_)) << child << " " << boot << "\n"; }
+  EXPECT_EQ(UnsyncedImport::Check(path_), UnsyncedImport::State::kAbandoned);
+  ::waitpid(child, nullptr, 0);
   fs::remove(UnsyncedImport::MarkerPath(path_));
   EXPECT_EQ(UnsyncedImport::Check(path_), UnsyncedImport::State::kNone);
 }
