@@ -72,6 +72,12 @@ Status SideSearchIndex::Start(const std::string& store_path, std::unique_ptr<Sid
     st = Exec(db, path,
               std::string("CREATE VIRTUAL TABLE ") + kTable + " USING fts5(content, content=''," + " " +
                   kTokenizeOptions + ")");
+  // FTS5 merges a level once it holds `automerge` segments. At its default of 4 the merges re-wrote the
+  // index's data about once more than at 8: a fifth of this thread's CPU for 2M messages, 4-12% of the
+  // import's time. 8 leaves 21 segments instead of 17, and `ferry search` still answers in 10 ms. The setting
+  // stays in the scratch file: the store's own index keeps FTS5's default for later writes.
+  if (st.ok())
+    st = Exec(db, path, std::string("INSERT INTO ") + kTable + "(" + kTable + ", rank) VALUES ('automerge', 8)");
   if (st.ok()) {
     std::string sql = std::string("INSERT INTO ") + kTable + "(rowid, content) VALUES (?, ?)";
     if (sqlite3_prepare_v2(db, sql.c_str(), -1, &s->insert_, nullptr) != SQLITE_OK) st = SqlError(db, path, "prepare");
