@@ -6,11 +6,18 @@ namespace ferry {
 
 std::optional<std::uint64_t> ParseSnowflake(std::string_view s) {
   if (s.empty() || s.size() > 20) return std::nullopt;
+  // Up to 19 digits cannot pass 2^64 (1.8e19): only a 20-digit string needs the overflow check. An import
+  // parses about ten ids per message, so this loop is worth keeping short.
+  const std::size_t unchecked = s.size() < 20 ? s.size() : 19;
   std::uint64_t v = 0;
-  for (char c : s) {
-    if (c < '0' || c > '9') return std::nullopt;
-    std::uint64_t d = static_cast<std::uint64_t>(c - '0');
-    if (v > (UINT64_MAX - d) / 10) return std::nullopt;
+  for (std::size_t i = 0; i < unchecked; ++i) {
+    unsigned d = static_cast<unsigned char>(s[i]) - '0';
+    if (d > 9) return std::nullopt;
+    v = v * 10 + d;
+  }
+  if (s.size() == 20) {
+    unsigned d = static_cast<unsigned char>(s[19]) - '0';
+    if (d > 9 || v > (UINT64_MAX - d) / 10) return std::nullopt;
     v = v * 10 + d;
   }
   return v;

@@ -17,6 +17,12 @@ TEST(Snowflake, ParsesDecimalStringsExactlyAbove2To53) {
   EXPECT_EQ(ParseSnowflake("1017588758238990388"), 1017588758238990388ULL);
   EXPECT_EQ(ParseSnowflake("18446744073709551615"), UINT64_MAX);
   EXPECT_FALSE(ParseSnowflake("18446744073709551616"));
+  EXPECT_FALSE(ParseSnowflake("99999999999999999999"));
+  EXPECT_EQ(ParseSnowflake("9999999999999999999"), 9999999999999999999ULL);  // 19 digits: never overflows
+  EXPECT_EQ(ParseSnowflake("00000000000000000001"), 1u);
+  EXPECT_FALSE(ParseSnowflake("1844674407370955161x"));
+  EXPECT_FALSE(ParseSnowflake("184467440737095516150"));
+  EXPECT_FALSE(ParseSnowflake("1 2"));
   EXPECT_FALSE(ParseSnowflake(""));
   EXPECT_FALSE(ParseSnowflake("12a"));
   EXPECT_FALSE(ParseSnowflake("-1"));
