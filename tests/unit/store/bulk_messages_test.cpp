@@ -10,21 +10,15 @@
 #include <random>
 
 #include "store/store.hpp"
+#include "tests/unit/temp_dir_test.hpp"
 
 namespace ferry {
 namespace {
 
 namespace fs = std::filesystem;
 
-class BulkMessagesTest : public ::testing::Test {
+class BulkMessagesTest : public TempDirTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("ferry-bulk-messages-test-" + std::to_string(::getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
 
   // A batch with every kind of field and collection, ids repeating inside the batch and across batches.
   static std::vector<Message> Batch(std::uint32_t seed, Snowflake first, int count, const std::string& tag) {
@@ -166,8 +160,6 @@ class BulkMessagesTest : public ::testing::Test {
       for (std::size_t i = 0; i < rows.size(); ++i) ASSERT_EQ(bulk[table][i], rows[i]) << table << " row " << i;
     }
   }
-
-  fs::path dir_;
 };
 
 TEST_F(BulkMessagesTest, SameStoreAsOneMessageAtATime) { ExpectSame(false); }

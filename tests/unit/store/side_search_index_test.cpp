@@ -10,21 +10,15 @@
 #include <set>
 
 #include "store/sqlite_store.hpp"
+#include "tests/unit/temp_dir_test.hpp"
 
 namespace ferry {
 namespace {
 
 namespace fs = std::filesystem;
 
-class SideSearchIndexTest : public ::testing::Test {
+class SideSearchIndexTest : public TempDirTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("ferry-side-index-test-" + std::to_string(::getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
 
   // The store as `ferry import` opens it.
   std::unique_ptr<Store> OpenBulk(const std::string& path) {
@@ -107,7 +101,6 @@ class SideSearchIndexTest : public ::testing::Test {
     return out;
   }
 
-  fs::path dir_;
 };
 
 const char* kQueries[] = {"word3", "shared", "text", "zebra", "giraffe", "okapi", "edited", "word6",

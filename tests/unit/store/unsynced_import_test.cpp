@@ -13,22 +13,19 @@
 #include <fstream>
 
 #include "store/store.hpp"
+#include "tests/unit/temp_dir_test.hpp"
 
 namespace ferry {
 namespace {
 
 namespace fs = std::filesystem;
 
-class UnsyncedImportTest : public ::testing::Test {
+class UnsyncedImportTest : public TempDirTest {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("ferry-unsynced-test-" + std::to_string(::getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
+    TempDirTest::SetUp();
     path_ = (dir_ / "s.db").string();
   }
-  void TearDown() override { fs::remove_all(dir_); }
 
   static Status Open(const std::string& path, bool bulk, std::unique_ptr<Store>* out) {
     OpenOptions o;
@@ -64,7 +61,6 @@ class UnsyncedImportTest : public ::testing::Test {
   }
   bool Marker() const { return fs::exists(UnsyncedImport::MarkerPath(path_)); }
 
-  fs::path dir_;
   std::string path_;
 };
 
