@@ -32,7 +32,6 @@ const struct NoMemStatus {
   NoMemStatus() { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); }
 } kNoMemStatus;
 
-
 Json ParseJsonOr(const std::string& text, Json fallback) {
   if (text.empty()) return fallback;
   Json j = Json::parse(text, nullptr, false);

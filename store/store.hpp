@@ -39,7 +39,8 @@ struct OpenOptions {
   // Import-time tuning: larger page cache, fewer fsyncs. Safe against process death (WAL), which is what
   // kill -9 tests; only a power loss can lose the last committed batches. When the store file does not exist
   // yet, it is written without syncs in rollback-journal mode until Close() (store/unsynced_import.hpp):
-  // still safe against process death; a power loss before Close() is detected at the next open. Search indexing is deferred to
+  // still safe against process death; a power loss before Close() is detected at the next open.
+  // Search indexing is deferred to
   // FlushSearchIndex() (indexing a whole import at once costs about half of indexing it batch by batch).
   bool bulk_load = false;
   // Serving many small writes (`ferry serve`):
@@ -105,9 +106,9 @@ class Store {
   virtual std::string blob_dir() const = 0;
   virtual int schema_version() const = 0;
 
-  // Ends the store's use for writing: everything committed is made durable and background work stops. A new
-  // store filled by a bulk import (see store/unsynced_import.hpp) is synced and switched to WAL here, so an
-  // importer calls this before it reports success. Idempotent; the destructor calls it and drops its error.
+  // Makes everything a bulk import committed durable: a new store it filled without syncs (see
+  // store/unsynced_import.hpp) is synced and switched to WAL here, so an importer calls this before it reports
+  // success. Nothing to do for other stores. Idempotent; the destructor calls it and drops its error.
   virtual Status Close() { return Status::Ok(); }
 
   // ---- transactions --------------------------------------------------------------------------------
@@ -159,8 +160,8 @@ class Store {
   // Writes the message and its attachments, embeds, stickers, reactions and mentions. Users referenced
   // (author, mentions, reactors) must be upserted separately by the caller.
   virtual Status UpsertMessage(const Message& m, const Source& src) = 0;
-  // UpsertMessage for each message, in order (an importer's batch): the same result, in fewer statements
-  // where the store can. One transaction of its own unless inside Begin/Commit.
+  // UpsertMessage for each message, in order (an importer's batch, inside Begin/Commit): the same result, in
+  // fewer statements where the store can.
   virtual Status UpsertMessages(const std::vector<Message>& ms, const Source& src) {
     for (const auto& m : ms) FERRY_RETURN_IF_ERROR(UpsertMessage(m, src));
     return Status::Ok();

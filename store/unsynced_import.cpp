@@ -33,10 +33,10 @@ bool ProcessInfo(long pid, char* state, std::string* start_time) {
   auto close = line.rfind(')');  // the command name may hold spaces and parentheses
   if (close == std::string::npos) return false;
   std::istringstream rest(line.substr(close + 1));
+  if (!(rest >> *state)) return false;
   std::string field;
-  rest >> *state;
-  for (int i = 4; i <= 22 && rest >> field; ++i) {
-  }
+  for (int i = 4; i <= 22; ++i)
+    if (!(rest >> field)) return false;
   *start_time = field;
   return true;
 }

@@ -102,8 +102,7 @@ std::optional<Timestamp> TimeOf(element e) {
   return t;
 }
 
-// FNV-1a, enough to tell "same as what was queued" from "changed".
-// Fingerprints only live in this run's caches (never stored), so any good 64-bit mix will do. Eight bytes a
+// Enough to tell "same as what was queued" from "changed". Fingerprints only live in this run's caches (never stored), so any good 64-bit mix will do. Eight bytes a
 // step: byte-at-a-time FNV-1a was one multiply's latency per byte, ~250 bytes for every author of every message.
 struct Fp {
   std::uint64_t h = 1469598103934665603ULL;

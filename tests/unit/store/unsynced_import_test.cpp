@@ -187,7 +187,8 @@ TEST_F(UnsyncedImportTest, MarkerOfAnImportStillRunningIsLeftAlone) {
   pid_t child = ::fork();
   ASSERT_GE(child, 0);
   if (child == 0) ::_exit(0);
-  ::usleep(100000);
+  siginfo_t info{};
+  ASSERT_EQ(::waitid(P_PID, static_cast<id_t>(child), &info, WEXITED | WNOWAIT), 0);  // exited, not reaped
   { std::ofstream(UnsyncedImport::MarkerPath(path_)) << child << " " << boot << "\n"; }
   EXPECT_EQ(UnsyncedImport::Check(path_), UnsyncedImport::State::kAbandoned);
   ::waitpid(child, nullptr, 0);
